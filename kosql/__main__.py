@@ -1,0 +1,3 @@
+from kosql.cli.main import run
+
+run()

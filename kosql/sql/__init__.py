@@ -1,0 +1,1 @@
+"""Pure SQL functions over sqlglot ASTs: features, hardness, normalize, compare, guard."""
