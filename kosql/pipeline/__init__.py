@@ -1,0 +1,1 @@
+"""End-to-end jobs built from the library: quickstart, sweeps and their comparison reports."""
