@@ -1,0 +1,232 @@
+"""Sweeps: a grid of train -> generate -> eval points over any config fields (the seed's tables).
+
+A sweep config (YAML) names the base SFT config and the fields to vary:
+
+    grid:   {data.fraction: [0.2, 0.4, 0.6, 0.8, 1.0]}     # cartesian product
+    zip:    {lora.r: [8, 16, 32, 64], lora.alpha: [16, 32, 64, 128]}   # varied together
+    stage:  [sft, sft+dpo]                                  # optional, also part of the grid
+
+Each point's overrides are applied to the base config exactly like ``kosql train key=value``.
+Results are appended to ``results.csv`` as points finish; a rerun skips finished points.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kosql.errors import UserError
+
+RESULT_FIELDS: tuple[str, ...] = (
+    "point", "label", "stage", "ex", "ex_lo", "ex_hi", "ex_heldout", "ex_in_domain", "ts_ex", "em",
+    "n", "train_seconds", "train_rows", "final_loss", "run_dir",
+)
+
+
+@dataclass
+class SweepConfig:
+    """A grid of experiments over SFT config fields."""
+
+    name: str = field(metadata={"help": "Name of the sweep (used for the output folder)."})
+    train_config: str = field(metadata={"help": "Path of the base SFT config every point starts from."})
+    grid: dict[str, list[Any]] = field(default_factory=dict,
+                                       metadata={"help": "Fields varied as a cartesian product."})
+    zip: dict[str, list[Any]] = field(default_factory=dict,
+                                      metadata={"help": "Fields varied together (equal-length lists)."})
+    stage: list[str] = field(default_factory=lambda: ["sft"],
+                             metadata={"help": "'sft' and/or 'sft+dpo' for each point."})
+    dpo_config: str | None = field(default=None, metadata={"help": "DPO config for 'sft+dpo' points."})
+    test_data: str = field(default="bundled:small",
+                           metadata={"help": "Test rows: a JSONL/CSV path or 'bundled:<size>'."})
+    test_per_split: int = field(default=50, metadata={"help": "Test rows taken from each split."})
+    max_new_tokens: int = field(default=96, metadata={"help": "Generation length limit."})
+    batch_size: int = field(default=16, metadata={"help": "Generation batch size."})
+    backend: str = field(default="hf", metadata={"help": "Generation backend: hf, vllm or fake."})
+    seed: int = field(default=0, metadata={"help": "Seed for the test subset."})
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One experiment: the overrides applied to the base config, and the training stage."""
+
+    overrides: tuple[tuple[str, Any], ...]
+    stage: str = "sft"
+
+    @property
+    def point_id(self) -> str:
+        blob = json.dumps([list(self.overrides), self.stage], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+    @property
+    def label(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.overrides]
+        if self.stage != "sft":
+            parts.append(self.stage)
+        return ", ".join(parts) or "base config"
+
+    def override_args(self) -> list[str]:
+        return [f"{k}={_yaml_value(v)}" for k, v in self.overrides]
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def expand_points(cfg: SweepConfig) -> list[SweepPoint]:
+    """All points of the sweep, in a stable order."""
+    lengths = {len(v) for v in cfg.zip.values()}
+    if len(lengths) > 1:
+        raise UserError("sweep field 'zip': all lists must have the same length.")
+    zipped: list[list[tuple[str, Any]]] = [[]]
+    if cfg.zip:
+        keys = list(cfg.zip)
+        zipped = [list(zip(keys, vals, strict=True)) for vals in zip(*cfg.zip.values(), strict=True)]
+    grid_keys = list(cfg.grid)
+    for key, values in cfg.grid.items():
+        if not isinstance(values, list) or not values:
+            raise UserError(f"sweep field 'grid.{key}': expected a non-empty list of values.")
+    combos = list(itertools.product(*(cfg.grid[k] for k in grid_keys))) if grid_keys else [()]
+    for stage in cfg.stage:
+        if stage not in ("sft", "sft+dpo"):
+            raise UserError(f"sweep field 'stage': unknown stage {stage!r} (use 'sft' or 'sft+dpo').")
+    points = []
+    for stage in cfg.stage:
+        for combo in combos:
+            for z in zipped:
+                overrides = tuple(zip(grid_keys, combo, strict=True)) + tuple(z)
+                points.append(SweepPoint(overrides=overrides, stage=stage))
+    return points
+
+
+def read_results(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def append_result(path: Path, row: dict[str, Any], extra_fields: Sequence[str]) -> None:
+    """Append one finished point to results.csv (header written once) and flush it to disk."""
+    fields = list(RESULT_FIELDS) + [f for f in extra_fields if f not in RESULT_FIELDS]
+    new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        if header:
+            fields = header + [f for f in fields if f not in header]
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow({k: row.get(k, "") for k in fields})
+        fh.flush()
+
+
+PointRunner = Callable[[SweepPoint, Path], dict[str, Any]]
+
+
+def run_sweep(cfg: SweepConfig, out_dir: Path, runner: PointRunner,
+              on_point: Callable[[int, int, SweepPoint, str], None] | None = None) -> list[dict[str, str]]:
+    """Run every unfinished point with ``runner`` and return all rows of results.csv."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_path = out_dir / "results.csv"
+    done = {r["point"] for r in read_results(results_path)}
+    points = expand_points(cfg)
+    varied = sorted({k for p in points for k, _ in p.overrides})
+    for i, point in enumerate(points, start=1):
+        if point.point_id in done:
+            if on_point:
+                on_point(i, len(points), point, "skipped (already in results.csv)")
+            continue
+        if on_point:
+            on_point(i, len(points), point, "running")
+        row = runner(point, out_dir / "points" / point.point_id)
+        row.update({"point": point.point_id, "label": point.label, "stage": point.stage})
+        row.update({k: v for k, v in point.overrides})
+        append_result(results_path, row, varied)
+    return read_results(results_path)
+
+
+def _f(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def summary_markdown(rows: list[dict[str, str]], cfg: SweepConfig) -> str:
+    """Markdown table of all points (EX with CI, per split, TS-EX, EM, training time)."""
+    varied = list(cfg.grid) + list(cfg.zip)
+    head = varied + ["stage", "EX % [95 % CI]", "EX held-out %", "EX in-domain %", "EM %",
+                     "train s", "final loss"]
+    lines = [f"# Sweep: {cfg.name}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        ex, lo, hi = _f(r.get("ex")), _f(r.get("ex_lo")), _f(r.get("ex_hi"))
+        ex_txt = "—" if ex is None else f"{100 * ex:.1f} [{100 * (lo or 0):.1f}, {100 * (hi or 0):.1f}]"
+        cells = [str(r.get(k, "")) for k in varied] + [r.get("stage", ""), ex_txt]
+        for k in ("ex_heldout", "ex_in_domain", "em"):
+            v = _f(r.get(k))
+            cells.append("—" if v is None else f"{100 * v:.1f}")
+        t = _f(r.get("train_seconds"))
+        cells.append("—" if t is None else f"{t:.0f}")
+        loss = _f(r.get("final_loss"))
+        cells.append("—" if loss is None else f"{loss:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> list[Path]:
+    """One PNG per varied field: EX (with CI) against the field's values, a line per stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for key in list(cfg.grid) + list(cfg.zip)[:1]:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for stage in cfg.stage:
+            pts = []
+            for r in rows:
+                x, ex = _f(r.get(key)), _f(r.get("ex"))
+                if r.get("stage", "sft") == stage and ex is not None:
+                    pts.append((x if x is not None else r.get(key, ""), ex, _f(r.get("ex_lo")),
+                                _f(r.get("ex_hi"))))
+            if not pts:
+                continue
+            numeric = all(isinstance(p[0], float) for p in pts)
+            pts.sort(key=lambda p: p[0] if numeric else str(p[0]))
+            xs = [p[0] if numeric else i for i, p in enumerate(pts)]
+            ys = [100 * p[1] for p in pts]
+            err = [[100 * (p[1] - (p[2] if p[2] is not None else p[1])) for p in pts],
+                   [100 * ((p[3] if p[3] is not None else p[1]) - p[1]) for p in pts]]
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=stage)
+            if not numeric:
+                ax.set_xticks(xs)
+                ax.set_xticklabels([str(p[0]) for p in pts])
+            elif key in cfg.zip or "lora.r" in key:
+                ax.set_xscale("log", base=2)
+                ax.set_xticks(xs)
+                ax.set_xticklabels([f"{p[0]:g}" for p in pts])
+        ax.set_xlabel(key)
+        ax.set_ylabel("execution accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title(f"{cfg.name}: EX by {key}")
+        fig.tight_layout()
+        path = out_dir / f"ex_by_{key.replace('.', '_')}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
