@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ def _slice_rows(rows: Sequence[dict[str, Any]], slice_id: str) -> list[dict[str,
     return [r for r in rows if str(r.get(kind) or "") == value]
 
 
-def compare(per_model: dict[str, Sequence[dict[str, Any]]]) -> Comparison:
+def compare(per_model: Mapping[str, Sequence[dict[str, Any]]]) -> Comparison:
     """Build the comparison of several models' per-row results."""
     slices: list[tuple[str, str]] = [("all", "all")]
     all_rows = [r for rows in per_model.values() for r in rows]

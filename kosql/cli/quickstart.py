@@ -1,0 +1,39 @@
+"""`kosql quickstart`: bundled data -> base eval -> LoRA fine-tune -> eval -> report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+
+@click.command(context_settings={"ignore_unknown_options": False})
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Run folder (default: runs/quickstart-<date-time>); an existing one is resumed.")
+@click.option("--model", default="smollm2-135m", show_default=True,
+              help="Base model: smollm2-135m, gemma3-270m, a local folder or a hub id.")
+@click.option("--data", "dataset", default="bundled:small", show_default=True,
+              help="Dataset: 'bundled:small', 'bundled:full' or a folder with train/test JSONL.")
+@click.option("--test-per-split", default=100, show_default=True,
+              help="Test rows taken from each split (held-out domains, in-domain).")
+@click.option("--train-config", default=None, help="SFT config YAML (default: configs/sft-cpu-smollm2.yaml).")
+@click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")
+@click.option("--max-new-tokens", default=96, show_default=True, help="Generation length limit.")
+@click.option("--skip-base", is_flag=True, help="Skip the base-model evaluation.")
+@click.argument("overrides", nargs=-1)
+def command(out: Path | None, model: str, dataset: str, test_per_split: int, train_config: str | None,
+            batch_size: int, max_new_tokens: int, skip_base: bool, overrides: tuple[str, ...]) -> int:
+    """Run the whole pipeline on the embedded defaults (offline, CPU) and write a report.
+
+    OVERRIDES are key=value settings for the fine-tuning config, e.g. train.max_steps=100.
+    """
+    from kosql.pipeline.quickstart import QuickstartOptions, run_quickstart
+
+    if out is None:
+        out = Path("runs") / f"quickstart-{time.strftime('%Y%m%d-%H%M%S')}"
+    opts = QuickstartOptions(out=out, model=model, dataset=dataset, test_per_split=test_per_split,
+                             train_config=train_config, train_overrides=list(overrides),
+                             batch_size=batch_size, max_new_tokens=max_new_tokens, skip_base=skip_base)
+    run_quickstart(opts)
+    return 0

@@ -1,0 +1,131 @@
+"""The building blocks shared by the quickstart and sweeps: pick test rows, generate, evaluate,
+train. Each step writes into a run folder and is skipped when its output is already complete."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kosql.data.rows import Example, read_jsonl, write_jsonl
+from kosql.errors import UserError
+
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def resolve_dataset(spec: str) -> Path:
+    """'bundled:<size>' -> the bundled dataset folder (generated on first use); a path -> itself."""
+    if spec.startswith("bundled:"):
+        from kosql.data.synth import bundled_dataset
+
+        return Path(bundled_dataset(size=spec.split(":", 1)[1] or "small"))
+    path = Path(spec)
+    if not path.exists():
+        raise UserError(f"{spec}: no such dataset file or folder.")
+    return path
+
+
+def load_split(spec: str, split_file: str = "test.jsonl") -> list[Example]:
+    """Rows of one split of a dataset spec; relative ``db_path`` values are made absolute."""
+    path = resolve_dataset(spec)
+    file = path / split_file if path.is_dir() else path
+    if path.is_dir() and not file.exists():
+        raise UserError(f"{path}: has no {split_file}.")
+    if file.suffix == ".jsonl":
+        rows = read_jsonl(file)
+    else:
+        from kosql.data.load import load_examples
+
+        rows = load_examples(str(file))
+    for row in rows:
+        db = row.extra.get("db_path")
+        if db and not Path(str(db)).is_absolute():
+            row.extra["db_path"] = str((file.parent / str(db)).resolve())
+    return rows
+
+
+def pick_test_rows(rows: Sequence[Example], per_split: int, seed: int = 0) -> list[Example]:
+    """A deterministic sample of ``per_split`` rows from each test split (all rows if fewer)."""
+    by_split: dict[str, list[Example]] = {}
+    for row in rows:
+        by_split.setdefault(str(row.extra.get("split") or "test"), []).append(row)
+    picked: list[Example] = []
+    for split in sorted(by_split):
+        group = by_split[split]
+        if per_split and len(group) > per_split:
+            group = sorted(random.Random(f"{seed}:{split}").sample(group, per_split), key=lambda r: r.id)
+        picked.extend(group)
+    return picked
+
+
+@dataclass
+class EvalOutcome:
+    """Where one model's generations and scores went, and its per-row results."""
+
+    preds_path: Path
+    eval_dir: Path
+    rows: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    gen_seconds: float
+    completion_tokens: int
+
+
+def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, adapter: str | None = None,
+                      backend_kind: str = "hf", prompt_format: str = "seed", batch_size: int = 16,
+                      max_new_tokens: int = 96, label: str = "model", timeout: float = 5.0) -> EvalOutcome:
+    """Generate SQL for ``rows`` (resumable) and score it; outputs under ``out_dir``."""
+    from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
+    from kosql.models.base import GenerationParams
+    from kosql.models.registry import load_backend
+    from kosql.models.runner import generate_predictions
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    preds_path = out_dir / "preds.jsonl"
+    backend = load_backend(backend_kind, model, adapter=adapter)
+    params = GenerationParams(max_new_tokens=max_new_tokens, batch_size=batch_size)
+    preds = generate_predictions(list(rows), backend, preds_path, prompt_format=prompt_format,
+                                 params=params, resume=True, progress=True, description=label)
+    del backend
+    pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
+    gen_seconds = sum(float(p.get("seconds") or 0.0) for p in preds)
+    completion_tokens = sum(int(p.get("completion_tokens") or 0) for p in preds)
+    report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True)
+    eval_dir = out_dir / "eval"
+    write_eval_outputs(report, eval_dir)
+    return EvalOutcome(preds_path=preds_path, eval_dir=eval_dir, rows=list(report.rows),
+                       metrics=dict(report.metrics), gen_seconds=gen_seconds,
+                       completion_tokens=completion_tokens)
+
+
+def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """Fine-tune with ``kosql train``'s machinery; returns (run folder, its metrics.json)."""
+    from kosql.config import load_config
+    from kosql.train.config import SFTConfig
+    from kosql.train.sft import train_sft
+
+    cfg = load_config(SFTConfig, config_path, [*overrides, f"output_dir={output_dir}", "overwrite=true"])
+    run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True))
+    metrics_path = run_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
+    return run_dir, metrics
+
+
+def _has_checkpoint(output_dir: Path) -> bool:
+    return output_dir.exists() and any(output_dir.rglob("checkpoint-*"))
+
+
+def adapter_dir(run_dir: Path) -> Path:
+    return run_dir / "adapter"
+
+
+def default_train_config() -> str | None:
+    """The CPU SFT config shipped in the repository's configs/ folder (None when not present)."""
+    path = REPO_CONFIGS / "sft-cpu-smollm2.yaml"
+    return str(path) if path.exists() else None
+
+
+def save_test_rows(rows: Sequence[Example], path: Path) -> None:
+    write_jsonl(path, rows)

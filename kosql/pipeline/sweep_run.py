@@ -1,0 +1,100 @@
+"""Running a sweep for real: each point trains (SFT, optionally + DPO), generates and evaluates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from kosql.pipeline.compare import Cell, cell
+from kosql.pipeline.steps import adapter_dir, generate_and_eval, load_split, pick_test_rows, train_sft_run
+from kosql.pipeline.sweep import SweepConfig, SweepPoint, plot_sweep, run_sweep, summary_markdown
+
+
+def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
+    """A runner for :func:`run_sweep` bound to the sweep's test rows."""
+    test_rows = pick_test_rows(load_split(cfg.test_data, "test.jsonl"), cfg.test_per_split, cfg.seed)
+
+    def runner(point: SweepPoint, point_dir: Path) -> dict[str, Any]:
+        point_dir.mkdir(parents=True, exist_ok=True)
+        (point_dir / "point.json").write_text(json.dumps(
+            {"label": point.label, "overrides": point.override_args(), "stage": point.stage},
+            ensure_ascii=False, indent=2), encoding="utf-8")
+        run_dir, train_metrics = train_sft_run(cfg.train_config, point.override_args(), point_dir / "train")
+        model = _model_name(run_dir)
+        adapter = adapter_dir(run_dir)
+        if point.stage == "sft+dpo":
+            adapter = _run_dpo(cfg, run_dir, point_dir / "dpo")
+        outcome = generate_and_eval(test_rows, point_dir / "gen", model=model, adapter=str(adapter),
+                                    backend_kind=cfg.backend, batch_size=cfg.batch_size,
+                                    max_new_tokens=cfg.max_new_tokens, label=point.label)
+        return summarize_point(outcome.rows, train_metrics, run_dir)
+
+    return runner
+
+
+def summarize_point(rows: list[dict[str, Any]], train_metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The results.csv row of one point."""
+    ex: Cell = cell(rows, "ex")
+    lo, hi = ex.ci
+    held = cell([r for r in rows if r.get("split") == "heldout_domain"], "ex")
+    ind = cell([r for r in rows if r.get("split") == "in_domain"], "ex")
+    return {
+        "ex": ex.acc, "ex_lo": lo, "ex_hi": hi, "ex_heldout": held.acc, "ex_in_domain": ind.acc,
+        "ts_ex": cell(rows, "ts_ex").acc, "em": cell(rows, "em").acc, "n": ex.n,
+        "train_seconds": train_metrics.get("train_runtime") or train_metrics.get("train_seconds"),
+        "train_rows": train_metrics.get("train_rows"),
+        "final_loss": train_metrics.get("train_loss") or train_metrics.get("final_loss"),
+        "run_dir": str(run_dir),
+    }
+
+
+def _model_name(run_dir: Path) -> str:
+    cfg_path = run_dir / "config.yaml"
+    if cfg_path.exists():
+        import yaml
+
+        data = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+        name = (data.get("model") or {}).get("name")
+        if name:
+            return str(name)
+    return "smollm2-135m"
+
+
+def _run_dpo(cfg: SweepConfig, sft_run: Path, out_dir: Path) -> Path:
+    from kosql.config import load_config
+    from kosql.train.config import DPOConfig
+    from kosql.train.dpo import train_dpo
+
+    dcfg = load_config(DPOConfig, cfg.dpo_config, [f"sft_run={sft_run}", f"output_dir={out_dir}",
+                                                   "overwrite=true"])
+    run = Path(train_dpo(dcfg, progress=True))
+    return adapter_dir(run)
+
+
+def validate_points(cfg: SweepConfig) -> None:
+    """Load every point's SFT config before anything runs, so a bad field fails at once."""
+    from kosql.config import load_config
+    from kosql.pipeline.sweep import expand_points
+    from kosql.train.config import SFTConfig
+
+    for point in expand_points(cfg):
+        load_config(SFTConfig, cfg.train_config, point.override_args())
+
+
+def run_sweep_for_real(cfg: SweepConfig, out_dir: Path, console: Console | None = None) -> Path:
+    """Run the sweep and write results.csv, summary.md and plots into ``out_dir``."""
+    console = console or Console()
+
+    def on_point(i: int, n: int, point: SweepPoint, state: str) -> None:
+        console.rule(f"[bold]point {i}/{n}: {point.label}")
+        console.print(f"[dim]{state}[/]")
+
+    validate_points(cfg)
+    rows = run_sweep(cfg, out_dir, make_point_runner(cfg, console), on_point)
+    (out_dir / "summary.md").write_text(summary_markdown(rows, cfg) + "\n" + "\n".join(
+        f"![{p.stem}]({p.name})" for p in plot_sweep(rows, cfg, out_dir)) + "\n", encoding="utf-8")
+    console.print(summary_markdown(rows, cfg))
+    return out_dir
