@@ -1,0 +1,65 @@
+"""`kosql generate`: generate SQL for a dataset with a model backend (resumable JSONL output)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from kosql.models.registry import BACKEND_KINDS
+from kosql.models.resolve import DEFAULT_MODEL
+from kosql.prompts import PROMPT_FORMATS
+
+
+@click.command(name="generate")
+@click.option("--data", "data", required=True, help="Dataset file (JSONL/CSV/...) with context and question.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="smollm2-135m / gemma3-270m (embedded), a local folder or a hub id.")
+@click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True)
+@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
+@click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default="seed", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--temperature", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="0 = greedy decoding.")
+@click.option("--top-p", type=click.FloatRange(min=0.0, max=1.0), default=1.0, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
+@click.option("--load-in-4bit", is_flag=True, help="4-bit bitsandbytes loading (hf backend, CUDA only).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (openai backend).")
+@click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
+@click.option("--out", "out", required=True, help="Predictions JSONL to write (resumed when it exists).")
+def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str, batch_size: int,
+            max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
+            base_url: str | None, no_resume: bool, out: str) -> int:
+    """Generate SQL for every row of --data into --out (rerun to resume after an interruption)."""
+    from rich.console import Console
+
+    from kosql.data.load import load_examples
+    from kosql.models.base import GenerationParams
+    from kosql.models.registry import load_backend
+    from kosql.models.runner import generate_predictions
+
+    console = Console(stderr=True)
+    examples = load_examples(data)
+    if limit is not None:
+        examples = examples[:limit]
+    opts: dict[str, object] = {}
+    if load_in_4bit:
+        if backend != "hf":
+            raise click.UsageError("--load-in-4bit works with the hf backend only.")
+        opts["load_in_4bit"] = True
+    if base_url is not None:
+        opts["base_url"] = base_url
+    with console.status(f"Loading {model} ({backend}) ..."):
+        generator = load_backend(backend, model, adapter=adapter, **opts)
+    params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                              batch_size=batch_size)
+    start = time.perf_counter()
+    rows = generate_predictions(examples, generator, out, prompt_format=prompt_format,
+                                batch_size=batch_size, resume=not no_resume, params=params)
+    seconds = time.perf_counter() - start
+    tokens = sum(int(r.get("completion_tokens", 0)) for r in rows)
+    empty = sum(1 for r in rows if not r.get("pred"))
+    console.print(f"Wrote {len(rows)} predictions to {out} ({empty} without SQL); "
+                  f"{tokens} completion tokens in total, this run took {seconds:.1f} s.")
+    return 0

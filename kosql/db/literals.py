@@ -1,0 +1,307 @@
+"""Literals of a gold query, mapped to the columns they are compared with.
+
+``extract_literals(sql, schema)`` returns ``{(table, column): [values to plant]}``: for
+``col = 'x'`` the value itself; for ``col LIKE '%gmail.com'`` strings that match the pattern; for
+``col > 5`` the values 5, 6 and 4 (so ``>`` and ``>=`` differ); IN lists; BETWEEN bounds and the
+values just outside; ``YEAR(col) = 2023`` / ``MONTH(col) = 5`` dates in that year/month; dates and
+datetimes one day either side. Columns are resolved through table aliases; an unqualified column
+goes to every table of the query that has it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from kosql.data.schema import Column, Schema
+
+Literals = dict[tuple[str, str], list[Any]]
+
+_COMPARE = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
+_WRAPPERS = (exp.Lower, exp.Upper, exp.Trim, exp.Cast, exp.TsOrDsToDate, exp.Date, exp.Paren)
+
+
+def _parse(sql: str, read: str | None) -> exp.Expr | None:
+    dialects: list[str | None] = [read] if read else ["mysql", "postgres", None]
+    for dialect in dialects:
+        try:
+            tree = sqlglot.parse_one(sql, read=dialect)
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+            continue
+        if tree is not None:
+            return tree
+    return None
+
+
+def _literal_value(node: exp.Expr) -> Any:
+    """Python value of a literal node, or ``...`` (Ellipsis) when it is not a literal."""
+    if isinstance(node, exp.Paren):
+        return _literal_value(node.this)
+    if isinstance(node, exp.Cast):
+        return _literal_value(node.this)
+    if isinstance(node, exp.Boolean):
+        return int(bool(node.this))
+    if isinstance(node, exp.Neg):
+        inner = _literal_value(node.this)
+        return -inner if isinstance(inner, (int, float)) else ...
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return str(node.this)
+        text = str(node.this)
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return ...
+    if isinstance(node, (exp.Date, exp.TsOrDsToDate)) and isinstance(node.this, exp.Literal):
+        return str(node.this.this)
+    return _relative_date(node)
+
+
+_NOW_NAMES = {"NOW", "CURDATE", "SYSDATE", "CURRENT_DATE", "CURRENT_TIMESTAMP", "LOCALTIMESTAMP"}
+
+
+def _relative_date(node: exp.Expr) -> Any:
+    """Value of a column-free date expression such as ``NOW() - INTERVAL 30 DAY`` (else ``...``)."""
+    if node.find(exp.Column) is not None or node.find(exp.Select) is not None:
+        return ...
+    has_now = node.find(exp.CurrentTimestamp, exp.CurrentDate) is not None or any(
+        a.name.upper() in _NOW_NAMES for a in node.find_all(exp.Anonymous))
+    if not has_now:
+        return ...
+    from kosql.data.transpile import TranspileError, transpile_to_sqlite
+
+    try:
+        sql = transpile_to_sqlite("SELECT " + node.sql(dialect="mysql"))
+        with sqlite3.connect(":memory:") as conn:
+            value = conn.execute(sql).fetchone()[0]
+    except (TranspileError, sqlite3.Error, TypeError):
+        return ...
+    return value if isinstance(value, str) else ...
+
+
+def _unwrap(node: exp.Expr) -> tuple[exp.Column | None, str | None]:
+    """The column inside ``node`` and the date part applied to it ('year', 'month', ...)."""
+    part: str | None = None
+    while True:
+        if isinstance(node, exp.Column):
+            return node, part
+        if isinstance(node, (exp.Year, exp.Month, exp.Day)):
+            part = type(node).__name__.lower()
+            node = node.this
+        elif isinstance(node, exp.Extract):
+            part = node.this.name.lower() if isinstance(node.this, exp.Expr) else None
+            node = node.expression
+        elif isinstance(node, exp.Anonymous) and node.name.upper() in ("YEAR", "MONTH", "DAY") and node.expressions:
+            part = node.name.lower()
+            node = node.expressions[0]
+        elif isinstance(node, _WRAPPERS) or isinstance(node, exp.Anonymous) and node.expressions:
+            node = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
+            if not isinstance(node, exp.Expr):
+                return None, None
+        else:
+            return None, None
+
+
+def _aliases(tree: exp.Expr, schema: Schema) -> tuple[dict[str, str], list[str]]:
+    mapping: dict[str, str] = {}
+    tables: list[str] = []
+    for table in tree.find_all(exp.Table):
+        found = schema.table(table.name)
+        if found is None:
+            continue
+        mapping[table.alias_or_name.lower()] = found.name
+        mapping[table.name.lower()] = found.name
+        if found.name not in tables:
+            tables.append(found.name)
+    return mapping, tables
+
+
+def _targets(col: exp.Column, schema: Schema, aliases: dict[str, str], tables: list[str]) -> list[tuple[str, Column]]:
+    out: list[tuple[str, Column]] = []
+    if col.table:
+        tname = aliases.get(col.table.lower())
+        candidates = [tname] if tname else []
+    else:
+        candidates = [t for t in tables if schema.table(t) and schema.table(t).column(col.name)]  # type: ignore[union-attr]
+        if not candidates:
+            candidates = [t for t in schema.table_names() if schema.tables[t].column(col.name)]
+    for tname in candidates:
+        table = schema.table(tname)
+        column = table.column(col.name) if table else None
+        if table is not None and column is not None:
+            out.append((table.name, column))
+    return out
+
+
+def like_examples(pattern: str) -> list[str]:
+    """Strings matching a SQL LIKE pattern: wildcards empty, then filled with short text."""
+    def fill(percent: str, under: str) -> str:
+        out, i = [], 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if ch == "\\" and i + 1 < len(pattern):
+                out.append(pattern[i + 1])
+                i += 2
+                continue
+            out.append(percent if ch == "%" else under if ch == "_" else ch)
+            i += 1
+        return "".join(out)
+    return list(dict.fromkeys([fill("", "a"), fill("kim7", "b")]))
+
+
+def _shift(value: Any, col: Column, step: int) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value + step
+    if isinstance(value, float):
+        return round(value + step * (0.5 if col.kind in ("real", "decimal") else 1), 6)
+    if isinstance(value, str) and col.kind in ("date", "datetime"):
+        text = value.strip()
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+            try:
+                dt = datetime.strptime(text[:19] if len(fmt) > 8 else text[:10], fmt)
+            except ValueError:
+                continue
+            moved = dt + timedelta(days=step)
+            return moved.strftime(fmt) if col.kind == "date" or len(text) > 10 else moved.strftime("%Y-%m-%d")
+    return None
+
+
+def _date_parts_to_values(parts: dict[str, list[int]], col: Column) -> list[Any]:
+    """Dates combining the year/month/day numbers compared with one column (first = all primaries)."""
+    years = [y for y in parts.get("year", []) if 1900 < y < 2200]
+    months = [m for m in parts.get("month", []) if 1 <= m <= 12]
+    days_ = [d for d in parts.get("day", []) if 1 <= d <= 28]
+    y0 = years[0] if years else date.today().year - 1
+    m0 = months[0] if months else 3
+    d0 = days_[0] if days_ else 15
+    found = [date(y0, m0, d0)]
+    found += [date(y, m0, d0) for y in years[1:]] + [date(y0, m, d0) for m in months[1:]]
+    found += [date(y0, m0, d) for d in days_[1:]]
+    if years:
+        found += [date(y0, 11 if m0 != 11 else 2, d0), date(y0 - 1, 12, 31), date(y0 + 1, 1, 1)]
+    if months:
+        found += [date(y0 - 1, m0, 20 if d0 != 20 else 10), date(y0, m0 % 12 + 1, 5)]
+    if days_:
+        found += [date(y0, m0, d0 % 28 + 1)]
+    unique = list(dict.fromkeys(found))
+    if col.kind == "datetime":
+        return [d.strftime("%Y-%m-%d 10:30:00") for d in unique]
+    return [d.isoformat() for d in unique]
+
+
+def _ordered_around(node: exp.Expr, value: Any, up: Any, down: Any) -> list[Any]:
+    """``value`` and its neighbours, the one that satisfies the comparison first."""
+    if isinstance(node, exp.GT):
+        around = [up, value, down]
+    elif isinstance(node, exp.LT):
+        around = [down, value, up]
+    elif isinstance(node, exp.LTE):
+        around = [value, down, up]
+    elif isinstance(node, (exp.EQ, exp.NEQ, exp.NullSafeEQ)):
+        around = [value]
+    else:
+        around = [value, up, down]
+    return [v for v in around if v is not None]
+
+
+def _plant_values(node: exp.Expr, value: Any, col: Column) -> list[Any]:
+    if isinstance(node, (exp.Like, exp.ILike)):
+        return like_examples(str(value)) if isinstance(value, str) else []
+    return _ordered_around(node, value, _shift(value, col, 1), _shift(value, col, -1))
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def extract_literals(sql: str, schema: Schema, read: str | None = None) -> Literals:
+    """``{(table, column): values}`` to plant so that the filters of ``sql`` select some rows."""
+    tree = _parse(sql, read)
+    if tree is None:
+        return {}
+    aliases, tables = _aliases(tree, schema)
+    out: Literals = {}
+    date_parts: dict[tuple[str, str], dict[str, list[int]]] = {}
+    part_columns: dict[tuple[str, str], Column] = {}
+
+    def add(col_node: exp.Column, values: list[Any], part: str | None = None) -> None:
+        for tname, column in _targets(col_node, schema, aliases, tables):
+            key = (tname, column.name)
+            if part:
+                bucket = date_parts.setdefault(key, {}).setdefault(part, [])
+                part_columns[key] = column
+                values = [n for n in (_as_int(v) for v in values) if n is not None]
+            else:
+                bucket = out.setdefault(key, [])
+            for v in values:
+                if v not in bucket:
+                    bucket.append(v)
+
+    for is_node in tree.find_all(exp.Is):  # col IS NULL -> a NULL planted in a nullable column
+        col, part = _unwrap(is_node.this)
+        column = _first(col, schema, aliases, tables) if col is not None else None
+        if col is not None and column is not None and column.nullable and isinstance(is_node.expression, exp.Null):
+            add(col, [None])
+    node: exp.Expr
+    for node in tree.find_all(*_COMPARE, exp.Like, exp.ILike, exp.In, exp.Between):
+        if isinstance(node, exp.In):
+            col, part = _unwrap(node.this)
+            if col is not None:
+                add(col, [v for v in (_literal_value(e) for e in node.expressions) if v is not ...], part)
+            continue
+        if isinstance(node, exp.Between):
+            col, part = _unwrap(node.this)
+            low, high = _literal_value(node.args["low"]), _literal_value(node.args["high"])
+            if col is None or low is ... or high is ...:
+                continue
+            column = _first(col, schema, aliases, tables)
+            if column is None:
+                continue
+            if part:
+                add(col, [low, high], part)
+            else:
+                values = [low, high, _shift(low, column, -1), _shift(high, column, 1), _shift(low, column, 1)]
+                add(col, [v for v in values if v is not None])
+            continue
+        left, right = node.this, node.expression
+        col, part = _unwrap(left)
+        value = _literal_value(right)
+        if col is None or value is ...:
+            col, part = _unwrap(right)
+            value = _literal_value(left)
+            if col is None or value is ...:
+                continue
+            flipped: dict[type, type[exp.Expr]] = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE,
+                                                    exp.LTE: exp.GTE}
+            if type(node) in flipped:
+                node = flipped[type(node)](this=col, expression=right)
+        column = _first(col, schema, aliases, tables)
+        if column is None:
+            continue
+        if part:
+            number = _as_int(value)
+            if number is not None:
+                add(col, _ordered_around(node, number, number + 1, number - 1), part)
+        else:
+            add(col, _plant_values(node, value, column))
+    for key, parts in date_parts.items():
+        bucket = out.setdefault(key, [])
+        bucket[:0] = [v for v in _date_parts_to_values(parts, part_columns[key]) if v not in bucket]
+    return out
+
+
+def _first(col: exp.Column, schema: Schema, aliases: dict[str, str], tables: list[str]) -> Column | None:
+    found = _targets(col, schema, aliases, tables)
+    return found[0][1] if found else None

@@ -1,0 +1,67 @@
+"""Read a predictions JSONL file into ``{row id: predicted SQL}``.
+
+Each line is a JSON object with the SQL under ``pred`` (``kosql generate`` output), ``sql`` or
+``gen_sql``. Lines are matched to dataset rows by ``id`` when every line has one, otherwise by line
+order (line *i* is the prediction for row *i*). Rows without a prediction get ``""`` (scored as
+``empty_prediction``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kosql.data.rows import Example, iter_jsonl
+from kosql.errors import UserError
+
+PRED_KEYS: tuple[str, ...] = ("pred", "sql", "gen_sql")
+
+
+@dataclass
+class Predictions:
+    """Predictions keyed by row id, and what did not line up with the dataset."""
+
+    by_id: dict[str, str]
+    keyed_by: str  # 'id' | 'order' | 'gold'
+    missing: list[str] = field(default_factory=list)  # dataset ids with no prediction
+    unknown: list[str] = field(default_factory=list)  # prediction ids not in the dataset
+
+
+def gold_predictions(examples: list[Example]) -> Predictions:
+    """The gold SQL as predictions (``--pred gold``): scores the evaluator against itself."""
+    return Predictions({ex.id: ex.answer for ex in examples}, "gold")
+
+
+def read_predictions(path: str | Path, examples: list[Example]) -> Predictions:
+    """Read ``path`` and match it to ``examples`` (see the module docstring)."""
+    p = Path(path)
+    objs = list(iter_jsonl(p))
+    texts: list[str] = []
+    ids: list[str | None] = []
+    for lineno, obj in enumerate(objs, start=1):
+        key = next((k for k in PRED_KEYS if k in obj), None)
+        if key is None:
+            raise UserError(f"{p}: line {lineno} has none of the keys {', '.join(PRED_KEYS)}.")
+        value = obj[key]
+        texts.append("" if value is None else str(value))
+        raw_id = obj.get("id")
+        ids.append(None if raw_id in (None, "") else str(raw_id))
+    known = [ex.id for ex in examples]
+    if objs and all(i is not None for i in ids):
+        by_id: dict[str, str] = {}
+        for lineno, (i, text) in enumerate(zip(ids, texts, strict=True), start=1):
+            assert i is not None
+            if i in by_id:
+                raise UserError(f"{p}: line {lineno} repeats the id {i!r}.")
+            by_id[i] = text
+        known_set = set(known)
+        unknown = [i for i in by_id if i not in known_set]
+        if by_id and len(unknown) == len(by_id):
+            raise UserError(f"{p}: none of its ids match the dataset ids (first: {unknown[0]!r}).")
+        missing = [i for i in known if i not in by_id]
+        return Predictions({i: t for i, t in by_id.items() if i in known_set}, "id", missing, unknown)
+    if len(texts) > len(known):
+        raise UserError(f"{p}: has {len(texts)} predictions without ids but the dataset has "
+                        f"{len(known)} rows.")
+    by_order = dict(zip(known, texts, strict=False))
+    return Predictions(by_order, "order", known[len(texts):], [])

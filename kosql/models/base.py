@@ -1,0 +1,55 @@
+"""The backend protocol: prompts in, generations (text, token counts, timing) out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from kosql.prompts import STOP_STRINGS
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """How to generate. ``temperature == 0`` means greedy decoding."""
+
+    max_new_tokens: int = field(default=128, metadata={"help": "Most tokens generated per prompt."})
+    temperature: float = field(default=0.0, metadata={"help": "0 = greedy; > 0 samples."})
+    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass (sampling only)."})
+    num_return_sequences: int = field(default=1, metadata={"help": "Generations per prompt."})
+    stop: tuple[str, ...] = field(default=STOP_STRINGS, metadata={"help": "Strings that end a generation."})
+    batch_size: int = field(default=8, metadata={"help": "Prompts per forward batch."})
+    seed: int = field(default=0, metadata={"help": "Random seed for sampling."})
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+
+@dataclass
+class Generation:
+    """One generated text with its token counts and its share of the wall time."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A text generator.
+
+    ``generate`` returns ``len(prompts) * params.num_return_sequences`` generations, prompt-major:
+    the generations of ``prompts[i]`` are ``out[i * n:(i + 1) * n]``. ``name`` is recorded in the
+    predictions file. A backend may expose ``tokenizer`` (for the chat prompt format).
+    """
+
+    name: str
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]: ...
+
+
+def backend_tokenizer(backend: Backend) -> Any | None:
+    """The backend's tokenizer when it has one (hf, vllm), else None (openai, fake)."""
+    return getattr(backend, "tokenizer", None)

@@ -1,0 +1,260 @@
+"""The transformers backend: batched, length-sorted, left-padded generation with SQL stop strings.
+
+torch/transformers/peft are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from kosql.errors import DependencyError, UserError
+from kosql.models.base import Generation, GenerationParams
+from kosql.models.resolve import (
+    adapter_shape_problem,
+    hub_offline,
+    offline_error,
+    read_adapter_config,
+    resolve_model,
+    same_base,
+)
+from kosql.sql.extract import stop_index
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
+    import torch
+
+    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool((probe and probe()) or (amx and amx()))
+
+
+def _make_stopping_criteria(tokenizer: Any, stops: Sequence[str], prompt_len: int, rows: int) -> Any:
+    """A transformers StoppingCriteria that finishes each row once its text hits a stop string."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class StopOnText(StoppingCriteria):
+        def __init__(self) -> None:
+            self.done_at: list[int | None] = [None] * rows
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            new = input_ids[:, prompt_len:]
+            flags = []
+            for row in range(new.shape[0]):
+                if self.done_at[row] is None:
+                    text = tokenizer.decode(new[row], skip_special_tokens=True)
+                    if stop_index(text, tuple(stops)) is not None:
+                        self.done_at[row] = int(new.shape[1])
+                flags.append(self.done_at[row] is not None)
+            return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
+
+    return StopOnText()
+
+
+class HFBackend:
+    """Generate with a transformers causal LM (optionally with a LoRA adapter on top)."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        adapter: str | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        load_in_4bit: bool = False,
+        cpu_bf16: bool | None = None,
+        num_threads: int | None = None,
+        merge_adapter: bool = True,
+    ) -> None:
+        import torch
+
+        if dtype not in DTYPES:
+            raise UserError(f"Unknown dtype '{dtype}': choose one of {', '.join(DTYPES)}.")
+        self.model_name = model
+        self.name = model if adapter is None else f"{model}+{os.path.basename(os.path.normpath(adapter))}"
+        torch.set_num_threads(num_threads or cpu_count())
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device
+        if load_in_4bit and not device.startswith("cuda"):
+            raise UserError("4-bit loading (load_in_4bit) needs a CUDA GPU; this run is on the CPU.")
+        adapter_cfg = read_adapter_config(adapter) if adapter is not None else None
+        self.path = resolve_model(model)
+        self.tokenizer = self._load_tokenizer()
+        self.model = self._load_model(dtype, load_in_4bit)
+        if adapter is not None and adapter_cfg is not None:
+            self._apply_adapter(adapter, adapter_cfg, merge=merge_adapter and not load_in_4bit)
+        self.model.eval()
+        # bf16 autocast on CPU: measured slower than fp32 for generation on a 2-core AVX512-BF16
+        # EPYC (see bench/results), so it is opt-in (cpu_bf16=True), never the default.
+        self.autocast_bf16 = bool(cpu_bf16) and device == "cpu" and cpu_supports_bf16()
+        self.eos_ids = self._eos_ids()
+
+    # ------------------------------------------------------------------ loading
+
+    def _from_pretrained(self, loader: Any, **kwargs: Any) -> Any:
+        try:
+            return loader.from_pretrained(self.path, **kwargs)
+        except OSError as exc:
+            if os.path.isdir(self.path):
+                raise UserError(f"Model folder {self.path} cannot be loaded ({exc}).") from None
+            if hub_offline() or "connect" in str(exc).lower() or "offline" in str(exc).lower():
+                raise offline_error(self.model_name) from None
+            raise UserError(f"Model '{self.model_name}' cannot be loaded from the hub ({exc}).") from None
+
+    def _load_tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        tok = self._from_pretrained(AutoTokenizer)
+        tok.padding_side = "left"
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        return tok
+
+    def _load_model(self, dtype: str, load_in_4bit: bool) -> Any:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        if self.device.startswith("cuda"):
+            auto = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            auto = torch.float32
+        torch_dtype = auto if dtype == "auto" else getattr(torch, dtype)
+        kwargs: dict[str, Any] = {"dtype": torch_dtype}
+        if load_in_4bit:
+            import importlib.util
+
+            if importlib.util.find_spec("bitsandbytes") is None:
+                raise DependencyError("bitsandbytes", "gpu", "4-bit loading")
+            from transformers import BitsAndBytesConfig
+
+            kwargs["quantization_config"] = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_compute_dtype=torch_dtype, bnb_4bit_quant_type="nf4"
+            )
+            kwargs["device_map"] = {"": 0}
+        model = self._from_pretrained(AutoModelForCausalLM, **kwargs)
+        if not load_in_4bit:
+            model.to(self.device)
+        return model
+
+    def _apply_adapter(self, adapter: str, cfg: dict[str, Any], *, merge: bool) -> None:
+        base = str(cfg.get("base_model_name_or_path") or "")
+        problem = adapter_shape_problem(adapter, self.model)
+        if problem is not None:
+            raise UserError(
+                f"Adapter {adapter} was trained on base model '{base}', which does not fit the model "
+                f"'{self.model_name}' ({problem})."
+            )
+        if not same_base(base, self.model_name, self.path):
+            print(f"Warning: adapter {adapter} names base model '{base}', not '{self.model_name}'; "
+                  "its shapes fit, so it is applied.", file=sys.stderr)
+        from peft import PeftModel
+
+        try:
+            model = PeftModel.from_pretrained(self.model, adapter)
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise UserError(
+                f"Adapter {adapter} (base model '{base}') cannot be applied to '{self.model_name}': "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
+        self.model = model.merge_and_unload() if merge else model
+
+    def _eos_ids(self) -> list[int]:
+        ids: list[int] = []
+        for value in (self.tokenizer.eos_token_id, getattr(self.model.generation_config, "eos_token_id", None)):
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, int) and v not in ids:
+                    ids.append(v)
+        return ids
+
+    # ------------------------------------------------------------------ generation
+
+    def encode(self, prompts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each prompt (a BOS is added only when the prompt lacks it)."""
+        bos = self.tokenizer.bos_token
+        out = []
+        for p in prompts:
+            add = not (bos and p.startswith(bos))
+            out.append(self.tokenizer(p, add_special_tokens=add)["input_ids"])
+        return out
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+        import torch
+
+        n = max(1, params.num_return_sequences)
+        encoded = self.encode(prompts)
+        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
+        results: list[list[Generation]] = [[] for _ in prompts]
+        if not params.greedy:
+            torch.manual_seed(params.seed)
+        size = max(1, params.batch_size)
+        for start in range(0, len(order), size):
+            idx = order[start:start + size]
+            gens = self._generate_batch([encoded[i] for i in idx], params, n)
+            for k, i in enumerate(idx):
+                results[i] = gens[k * n:(k + 1) * n]
+        return [g for group in results for g in group]
+
+    def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
+        import contextlib
+
+        import torch
+
+        t0 = time.perf_counter()
+        enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
+        enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        prompt_len = int(enc["input_ids"].shape[1])
+        criteria = _make_stopping_criteria(self.tokenizer, params.stop, prompt_len, len(batch) * n)
+        from transformers import StoppingCriteriaList
+
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "num_return_sequences": n,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "eos_token_id": self.eos_ids or None,
+            "stopping_criteria": StoppingCriteriaList([criteria]) if params.stop else None,
+        }
+        if params.greedy:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=None)
+        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast_bf16
+                    else contextlib.nullcontext())
+        with torch.inference_mode(), autocast:
+            out = self.model.generate(**enc, **kwargs)
+        seconds = time.perf_counter() - t0
+        new = out[:, prompt_len:].tolist()
+        gens: list[Generation] = []
+        for row, tokens in enumerate(new):
+            count = len(tokens)
+            for j, tok in enumerate(tokens):
+                if tok in self.eos_ids:
+                    count = j + 1
+                    break
+            done_at = criteria.done_at[row]
+            if done_at is not None:
+                count = min(count, done_at)
+            text = self.tokenizer.decode(tokens[:count], skip_special_tokens=True)
+            cut = stop_index(text, tuple(params.stop)) if params.stop else None
+            gens.append(Generation(
+                text=text if cut is None else text[:cut],
+                prompt_tokens=len(batch[row // n]),
+                completion_tokens=count,
+                seconds=seconds / len(new),
+            ))
+        return gens

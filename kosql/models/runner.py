@@ -1,0 +1,177 @@
+"""Generate predictions for a dataset into a resumable JSONL file.
+
+Each finished row is appended as one line and flushed (fsync at the end of every batch), so an
+interrupted run leaves a valid file; rerunning skips the ids already there. A last line cut short
+by a kill is dropped on resume and that row is generated again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from kosql.data.rows import Example
+from kosql.errors import UserError
+from kosql.models.base import Backend, Generation, GenerationParams, backend_tokenizer
+from kosql.prompts import build_prompt, make_prompt
+from kosql.sql.extract import extract_sql
+
+PRED_KEYS = ("id", "pred", "raw", "prompt_tokens", "completion_tokens", "seconds", "model")
+
+
+def build_prompts(examples: Sequence[Example], backend: Backend, prompt_format: str = "seed") -> list[str]:
+    """The generation prompt of every example.
+
+    The chat format uses the backend's tokenizer chat template; a backend without a tokenizer
+    (an API) gets the plain user message and applies the chat format itself.
+    """
+    if prompt_format not in ("seed", "chat"):
+        raise UserError(f"Unknown prompt format '{prompt_format}': choose seed or chat.")
+    tokenizer = backend_tokenizer(backend)
+    if prompt_format == "chat":
+        if tokenizer is None:
+            return [make_prompt(e.context, e.question).rstrip() for e in examples]
+        if not getattr(tokenizer, "chat_template", None):
+            raise UserError(f"Model '{backend.name}' has no chat template: use --prompt-format seed.")
+    return [build_prompt(e.context, e.question, prompt_format, tokenizer) for e in examples]
+
+
+def prediction_row(example_id: str, gen: Generation, model: str) -> dict[str, Any]:
+    """One line of the predictions file (docs/ARCHITECTURE.md)."""
+    return {
+        "id": example_id,
+        "pred": extract_sql(gen.text),
+        "raw": gen.text,
+        "prompt_tokens": int(gen.prompt_tokens),
+        "completion_tokens": int(gen.completion_tokens),
+        "seconds": round(float(gen.seconds), 4),
+        "model": model,
+    }
+
+
+def read_existing(out_path: Path) -> dict[str, dict[str, Any]]:
+    """Rows already in ``out_path`` by id; a last line cut short by a kill is truncated away."""
+    if not out_path.exists():
+        return {}
+    data = out_path.read_bytes()
+    lines = data.split(b"\n")
+    done: dict[str, dict[str, Any]] = {}
+    keep = 0
+    for lineno, line in enumerate(lines, start=1):
+        is_last = lineno == len(lines) or not any(rest.strip() for rest in lines[lineno:])
+        if line.strip():
+            try:
+                obj = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                if is_last:  # half-written by a kill: drop it, the row is generated again
+                    break
+                raise UserError(f"{out_path}: line {lineno} is not valid JSON; fix or delete the file.") from None
+            if not isinstance(obj, dict) or "id" not in obj:
+                raise UserError(f"{out_path}: line {lineno} has no 'id'; it is not a kosql predictions file.")
+            done.setdefault(str(obj["id"]), obj)
+        keep = min(len(data), keep + len(line) + 1)
+    if keep < len(data):
+        with out_path.open("r+b") as fh:
+            fh.truncate(keep)
+    elif data and not data.endswith(b"\n"):
+        with out_path.open("ab") as fh:
+            fh.write(b"\n")
+    return done
+
+
+@contextmanager
+def _append(out_path: Path) -> Iterator[IO[str]]:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = out_path.open("a", encoding="utf-8")
+    try:
+        yield fh
+    finally:
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+
+
+def generate_predictions(
+    examples: Sequence[Example],
+    backend: Backend,
+    out_path: str | Path,
+    *,
+    prompt_format: str = "seed",
+    batch_size: int = 8,
+    resume: bool = True,
+    progress: bool = True,
+    params: GenerationParams | None = None,
+    on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Generate for ``examples`` into ``out_path``; returns the prediction rows in input order.
+
+    With ``resume`` rows whose id is already in the file are skipped; without it the file is
+    started afresh. Pending rows are generated longest prompt first (similar lengths batch well).
+    """
+    out = Path(out_path)
+    ids = [e.id for e in examples]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise UserError(f"The dataset has the id '{dup}' more than once; ids must be unique to resume.")
+    if not resume and out.exists():
+        out.unlink()
+    done = read_existing(out) if resume else {}
+    pending = [e for e in examples if e.id not in done]
+    params = params or GenerationParams(batch_size=batch_size)
+    if params.batch_size != batch_size:
+        params = GenerationParams(**{**params.__dict__, "batch_size": batch_size})
+    prompts = build_prompts(pending, backend, prompt_format) if pending else []
+    order = sorted(range(len(pending)), key=lambda i: len(prompts[i]), reverse=True)
+    with _Progress(progress, total=len(examples), completed=len(examples) - len(pending)) as bar, \
+            _append(out) as fh:
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            gens = backend.generate([prompts[i] for i in idx], params)
+            step = max(1, params.num_return_sequences)
+            rows = [prediction_row(pending[i].id, gens[k * step], backend.name) for k, i in enumerate(idx)]
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                fh.flush()
+                done[row["id"]] = row
+            os.fsync(fh.fileno())
+            bar.advance(rows)
+            if on_batch is not None:
+                on_batch(rows)
+    return [done[i] for i in ids if i in done]
+
+
+class _Progress:
+    """A rich progress bar with tokens/s, or nothing when ``enabled`` is False."""
+
+    def __init__(self, enabled: bool, total: int, completed: int) -> None:
+        self.enabled, self.total, self.completed = enabled, total, completed
+        self.tokens, self.start = 0, time.perf_counter()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[tps]} tok/s"), TimeRemainingColumn(), transient=False,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("generate", total=self.total, completed=self.completed, tps="-")
+        return self
+
+    def advance(self, rows: list[dict[str, Any]]) -> None:
+        self.tokens += sum(int(r["completion_tokens"]) for r in rows)
+        if self._progress is not None:
+            elapsed = max(time.perf_counter() - self.start, 1e-9)
+            self._progress.update(self._task, advance=len(rows), tps=f"{self.tokens / elapsed:.1f}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)

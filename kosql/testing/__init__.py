@@ -1,0 +1,1 @@
+"""Test helpers shipped with kosql (a fault-injecting OpenAI-compatible server)."""

@@ -1,0 +1,101 @@
+"""In-process generation with the model being trained, and execution accuracy (EX) on dev rows.
+
+EX uses the evaluation engine (``kosql.evaluate.api.evaluate_predictions``) when it is installed;
+without it :func:`dev_ex` returns ``{"ex": None, "note": ...}``. SQL is cut out of the model text
+with ``kosql.sql.extract.extract_sql`` when available, else at the first stop string.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from typing import Any
+
+from kosql.data.rows import Example
+from kosql.prompts import STOP_STRINGS, build_prompt
+
+
+def extract(text: str) -> str:
+    """The SQL part of a generation."""
+    if importlib.util.find_spec("kosql.sql.extract") is not None:
+        from kosql.sql.extract import extract_sql
+
+        return str(extract_sql(text))
+    cut = len(text)
+    for stop in STOP_STRINGS:
+        pos = text.find(stop)
+        if pos != -1:
+            cut = min(cut, pos + (1 if stop == ";" else 0))
+    return text[:cut].strip()
+
+
+def generate_texts(model: Any, tokenizer: Any, prompts: list[str], *, batch_size: int = 8,
+                   max_new_tokens: int = 128, do_sample: bool = False, temperature: float = 1.0,
+                   top_p: float = 1.0, num_return_sequences: int = 1, add_special_tokens: bool = True,
+                   seed: int | None = None) -> list[list[str]]:
+    """``num_return_sequences`` decoded continuations per prompt (left padding, batched, no grad)."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    old_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    if seed is not None:
+        torch.manual_seed(seed)
+    device = next(model.parameters()).device
+    out: list[list[str]] = []
+    try:
+        for start in range(0, len(prompts), batch_size):
+            chunk = prompts[start:start + batch_size]
+            enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
+            enc = {k: v.to(device) for k, v in enc.items()}
+            gen_kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample,
+                                          "num_return_sequences": num_return_sequences,
+                                          "pad_token_id": tokenizer.pad_token_id}
+            if do_sample:
+                gen_kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+            else:
+                gen_kwargs.update(temperature=None, top_p=None, top_k=None)
+            with torch.no_grad():
+                seqs = model.generate(**enc, **gen_kwargs)
+            new = seqs[:, enc["input_ids"].shape[1]:]
+            texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+            for i in range(len(chunk)):
+                out.append(texts[i * num_return_sequences:(i + 1) * num_return_sequences])
+    finally:
+        tokenizer.padding_side = old_side
+        if was_training:
+            model.train()
+    return out
+
+
+def predict_sql(model: Any, tokenizer: Any, rows: list[Example], *, fmt: str = "seed", batch_size: int = 8,
+                max_new_tokens: int = 128) -> dict[str, str]:
+    """Greedy SQL for each row, keyed by row id."""
+    prompts = [build_prompt(r.context, r.question, fmt, tokenizer) for r in rows]
+    texts = generate_texts(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                           add_special_tokens=(fmt == "seed"))
+    return {r.id: extract(t[0]) for r, t in zip(rows, texts, strict=True)}
+
+
+def score_predictions(rows: list[Example], preds: dict[str, str], *, timeout: float = 5.0) -> dict[str, Any]:
+    """EX of ``preds`` on ``rows`` with the evaluation engine; ``ex`` is None when it is not installed."""
+    if importlib.util.find_spec("kosql.evaluate.api") is None:
+        return {"ex": None, "rows": len(rows), "note": "kosql.evaluate.api is not available, EX not computed"}
+    from kosql.evaluate.api import evaluate_predictions
+
+    report = evaluate_predictions(rows, preds, timeout=timeout, workers=1, progress=False)
+    per_row = list(getattr(report, "rows", []) or [])
+    hits = [1.0 if r.get("ex") else 0.0 for r in per_row]
+    return {"ex": round(sum(hits) / len(hits), 4) if hits else None, "rows": len(hits)}
+
+
+def dev_ex(model: Any, tokenizer: Any, rows: list[Example], *, fmt: str = "seed", batch_size: int = 8,
+           max_new_tokens: int = 128, timeout: float = 5.0) -> dict[str, Any]:
+    """Greedy-decode ``rows`` with the in-memory model and score EX; adds ``seconds`` and ``preds``."""
+    t0 = time.perf_counter()
+    preds = predict_sql(model, tokenizer, rows, fmt=fmt, batch_size=batch_size, max_new_tokens=max_new_tokens)
+    result = score_predictions(rows, preds, timeout=timeout)
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    result["preds"] = preds
+    return result

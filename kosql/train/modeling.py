@@ -1,0 +1,125 @@
+"""Loading the base model / tokenizer for training, LoRA and precision settings (torch imported lazily)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from kosql.errors import DependencyError, UserError
+
+
+def resolve_base(name: str, *, field_name: str = "model.name") -> str:
+    """A local folder for ``name`` via kosql.models.resolve (a local folder is used as is)."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    if importlib.util.find_spec("kosql.models.resolve") is None:
+        raise UserError(f"{field_name}: cannot resolve '{name}' because kosql.models.resolve is not installed; "
+                        "pass a local model folder instead.")
+    from kosql.models.resolve import resolve_model
+
+    return str(resolve_model(name))
+
+
+def require_torch(purpose: str) -> None:
+    for pkg in ("torch", "transformers", "peft", "trl"):
+        if importlib.util.find_spec(pkg) is None:
+            raise DependencyError(pkg, "train", purpose)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def precision_flags(precision: str, *, cuda: bool, bf16_ok: bool = True,
+                    field_name: str = "train.precision") -> dict[str, bool]:
+    """``bf16`` / ``fp16`` flags for the trainer (pure): 'auto' = bf16 on CPU and bf16-capable GPUs."""
+    if precision == "fp32":
+        return {"bf16": False, "fp16": False}
+    if precision == "auto":
+        return {"bf16": True, "fp16": False} if (not cuda or bf16_ok) else {"bf16": False, "fp16": True}
+    if precision == "fp16":
+        if not cuda:
+            raise UserError(f"{field_name}: fp16 mixed precision needs a CUDA GPU; use bf16 or fp32 on CPU.")
+        return {"bf16": False, "fp16": True}
+    if precision == "bf16":
+        if cuda and not bf16_ok:
+            raise UserError(f"{field_name}: this GPU does not support bf16; use fp16 or fp32.")
+        return {"bf16": True, "fp16": False}
+    raise UserError(f"{field_name}: unknown precision {precision!r}.")
+
+
+def resolve_precision(precision: str, field_name: str = "train.precision") -> dict[str, bool]:
+    import torch
+
+    cuda = bool(torch.cuda.is_available())
+    bf16_ok = bool(cuda and torch.cuda.is_bf16_supported())
+    return precision_flags(precision, cuda=cuda, bf16_ok=bf16_ok or not cuda, field_name=field_name)
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def load_tokenizer(path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(path: str, *, method: str = "lora", precision: dict[str, bool] | None = None,
+               attn_implementation: str | None = None, field_name: str = "model.method") -> Any:
+    """The base model for training: fp32 weights (mixed precision by autocast), or 4-bit for 'qlora'."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
+    if method == "qlora":
+        if not torch.cuda.is_available():
+            raise UserError(f"{field_name}: 'qlora' loads the base model in 4 bits with bitsandbytes, which needs a "
+                            "CUDA GPU; use method 'lora' on this machine.")
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise DependencyError("bitsandbytes", "gpu", "QLoRA training")
+        from transformers import BitsAndBytesConfig
+
+        compute = torch.bfloat16 if (precision or {}).get("bf16") else torch.float16
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute,
+        )
+        kwargs["dtype"] = compute
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    except OSError as exc:
+        raise UserError(f"model.name: cannot load a model from '{path}' ({str(exc).splitlines()[0]}).") from None
+    if method == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    return model
+
+
+def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str]) -> Any:
+    """A peft LoraConfig for causal LM; ['all-linear'] targets every linear layer but the output head."""
+    from peft import LoraConfig
+
+    targets: str | list[str] = "all-linear" if target_modules in (["all-linear"], ["all"]) else list(target_modules)
+    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none",
+                      task_type="CAUSAL_LM")
+
+
+def is_main_process() -> bool:
+    """True on the main process of an accelerate/torchrun launch (and when not launched)."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0" and os.environ.get("LOCAL_RANK", "0") in ("0", "-1")

@@ -1,0 +1,274 @@
+"""Supervised fine-tuning (LoRA / QLoRA / full) with TRL's SFTTrainer: ``train_sft(cfg) -> run folder``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kosql.data.rows import Example
+from kosql.errors import UserError
+from kosql.train.config import SFTConfig
+from kosql.train.data import (
+    DroppedRow,
+    GoldCheck,
+    TrainRecord,
+    build_records,
+    check_gold_sql,
+    data_hash,
+    length_stats,
+    load_rows,
+    select_rows,
+)
+from kosql.train.manifest import RunFolder, append_log, make_manifest, write_json, write_run_config
+from kosql.train.modeling import (
+    cuda_available,
+    is_main_process,
+    load_model,
+    load_tokenizer,
+    lora_config,
+    require_torch,
+    resolve_base,
+    resolve_precision,
+    set_threads,
+)
+
+Printer = Callable[[str], None]
+
+
+@dataclass
+class PreparedData:
+    """Everything decided about the data before the model is loaded."""
+
+    rows: list[Example]
+    records: list[TrainRecord]
+    dropped: list[DroppedRow]
+    gold: GoldCheck
+    dev_rows: list[Example] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows_loaded": len(self.rows),
+            "rows_trained": len(self.records),
+            "dropped": [d.__dict__ for d in self.dropped],
+            "gold_sql_checked": self.gold.checked,
+            "gold_sql_failures": [{"id": i, "error": e} for i, e in self.gold.failures],
+            "gold_sql_note": self.gold.note,
+            "hash": data_hash(self.records),
+            "lengths": length_stats(self.records),
+            "dev_rows": len(self.dev_rows),
+        }
+
+
+def prepare_data(cfg: SFTConfig, tokenizer: Any, echo: Printer = print) -> PreparedData:
+    """Load, sample, check and tokenize the training rows of ``cfg`` (reports drops and SQL failures)."""
+    d = cfg.data
+    rows = load_rows(d.train, "train", field_name="data.train")
+    rows = select_rows(rows, fraction=d.data_fraction, max_rows=d.max_rows, seed=d.seed)
+    gold = check_gold_sql(rows) if d.check_sql else GoldCheck(note="gold SQL check disabled (data.check_sql)")
+    records, dropped = build_records(rows, tokenizer, fmt=d.prompt_format, max_length=d.max_length,
+                                     drop_ids=gold.failed_ids if d.drop_failing_sql else None)
+    if gold.note:
+        echo(f"note: {gold.note}")
+    elif gold.failures:
+        echo(f"warning: {len(gold.failures)} of {gold.checked} gold SQL queries fail to execute "
+             f"(first: row {gold.failures[0][0]}: {gold.failures[0][1]})"
+             + ("; dropped" if d.drop_failing_sql else "; kept (data.drop_failing_sql=false)"))
+    else:
+        echo(f"gold SQL: {gold.checked} queries executed, all ok")
+    if dropped:
+        long = [x for x in dropped if x.tokens]
+        echo(f"dropped {len(dropped)} of {len(rows)} rows"
+             + (f" ({len(long)} longer than data.max_length={d.max_length}, e.g. row {long[0].id}: {long[0].reason})"
+                if long else f" (e.g. row {dropped[0].id}: {dropped[0].reason})"))
+    if not records:
+        raise UserError(f"data.train: no trainable rows left out of {len(rows)} (see the dropped rows above).")
+    dev_rows: list[Example] = []
+    if cfg.eval.dev_rows and cfg.data.dev:
+        dev_rows = load_rows(cfg.data.dev, "dev", field_name="data.dev")[: cfg.eval.dev_rows]
+    return PreparedData(rows, records, dropped, gold, dev_rows)
+
+
+def check_paths(cfg: SFTConfig) -> None:
+    """Fail fast (before loading a model) on missing datasets or an EX request without dev rows."""
+    from kosql.train.data import resolve_dataset
+
+    resolve_dataset(cfg.data.train, "train", field_name="data.train")
+    if cfg.eval.dev_rows:
+        if not cfg.data.dev:
+            raise UserError("eval.dev_rows: EX on dev rows needs data.dev to name a dev dataset.")
+        resolve_dataset(cfg.data.dev, "dev", field_name="data.dev")
+
+
+def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: int | None) -> Any:
+    """TRL's SFTConfig built from ours."""
+    from trl import SFTConfig as TRLSFTConfig
+
+    t = cfg.train
+    flags: dict[str, Any] = dict(resolve_precision(t.precision))
+    flags["use_cpu"] = not cuda_available()
+    batching: dict[str, Any] = {
+        "grouped": {"train_sampling_strategy": "group_by_length"},
+        "padding_free": {"padding_free": True},
+        "packed": {"packing": True, "packing_strategy": "bfd"},
+        "padded": {},
+    }[t.batching]
+    return TRLSFTConfig(
+        output_dir=str(run.checkpoints),
+        per_device_train_batch_size=t.batch_size,
+        gradient_accumulation_steps=t.grad_accum,
+        learning_rate=t.learning_rate,
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        warmup_steps=t.warmup_ratio,
+        weight_decay=t.weight_decay,
+        lr_scheduler_type=t.lr_scheduler,
+        max_grad_norm=t.max_grad_norm,
+        gradient_checkpointing=t.gradient_checkpointing,
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
+        seed=t.seed,
+        data_seed=t.seed,
+        report_to=[r for r in t.report_to if r != "none"] or "none",
+        dataloader_num_workers=t.dataloader_workers,
+        disable_tqdm=not progress,
+        include_num_input_tokens_seen="non_padding",
+        max_length=max_length,
+        completion_only_loss=True,
+        ddp_find_unused_parameters=False,
+        **flags,
+        **batching,
+    )
+
+
+class _RunLogCallback:
+    """Writes each trainer log entry (loss, lr, EX, ...) to train_log.jsonl; optional EX on a schedule."""
+
+    def __init__(self, run: RunFolder, cfg: SFTConfig, tokenizer: Any, dev_rows: list[Example],
+                 echo: Printer) -> None:
+        self.run, self.cfg, self.tokenizer, self.dev_rows, self.echo = run, cfg, tokenizer, dev_rows, echo
+
+    def make(self) -> Any:
+        from transformers import TrainerCallback
+
+        outer = self
+
+        class Callback(TrainerCallback):  # type: ignore[misc]
+            def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
+                if state.is_world_process_zero and logs:
+                    entry = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
+                             "time": round(time.time(), 2), **logs}
+                    append_log(outer.run, entry)
+
+            def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+                every = outer.cfg.eval.every_steps
+                if (every and outer.dev_rows and state.global_step % every == 0 and state.is_world_process_zero
+                        and model is not None):
+                    res = outer.ex(model)
+                    append_log(outer.run, {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4),
+                                           "dev_ex": res.get("ex"), "dev_rows": res.get("rows")})
+                    outer.echo(f"step {state.global_step}: dev EX = {res.get('ex')}")
+
+        return Callback()
+
+    def ex(self, model: Any) -> dict[str, Any]:
+        from kosql.train.ex import dev_ex
+
+        e = self.cfg.eval
+        return dev_ex(model, self.tokenizer, self.dev_rows, fmt=self.cfg.data.prompt_format,
+                      batch_size=e.batch_size, max_new_tokens=e.max_new_tokens, timeout=e.timeout)
+
+
+def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
+              callbacks: list[Any] | None = None, echo: Printer | None = None) -> Path:
+    """Fine-tune ``cfg.model.name`` on ``cfg.data``; returns the run folder (adapter/, metrics.json, ...).
+
+    ``resume`` continues from the newest checkpoint in ``<output_dir>/checkpoints``. Extra transformers
+    ``callbacks`` are passed to the trainer (tests use one to simulate an interruption).
+    """
+    require_torch("Training")
+    main = is_main_process()
+    say: Printer = echo or (print if main else (lambda _msg: None))
+    check_paths(cfg)
+    run = RunFolder(Path(cfg.output_dir))
+    ckpt = run.prepare(resume=resume, overwrite=cfg.overwrite)
+    set_threads(cfg.train.threads)
+    base_path = resolve_base(cfg.model.name)
+    tokenizer = load_tokenizer(base_path)
+    data = prepare_data(cfg, tokenizer, say)
+    summary = data.summary()
+    if main:
+        write_run_config(run, cfg)
+        write_json(run.root / "dropped_rows.json", summary["dropped"])
+        write_json(run.manifest, make_manifest(
+            kind="sft", cfg=cfg, base_model=cfg.model.name, base_model_path=base_path, seed=cfg.train.seed,
+            data={"train": cfg.data.train, **{k: v for k, v in summary.items() if k != "dropped"},
+                  "dropped": len(summary["dropped"])},
+            prompt_format=cfg.data.prompt_format, extra={"method": cfg.model.method,
+                                                         "resumed_from": str(ckpt) if ckpt else None}))
+    say(f"training on {len(data.records)} rows ({summary['lengths']['tokens']} tokens/epoch) "
+        f"-> {run.root}" + (f", resuming from {ckpt.name}" if ckpt else ""))
+
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    flags = resolve_precision(cfg.train.precision)
+    model = load_model(base_path, method=cfg.model.method, precision=flags,
+                       attn_implementation=cfg.model.attn_implementation)
+    peft_cfg = None
+    if cfg.model.method in ("lora", "qlora"):
+        lc = cfg.lora
+        peft_cfg = lora_config(lc.r, lc.alpha, lc.dropout, lc.target_modules)
+    max_length = None if cfg.train.batching == "padding_free" else cfg.data.max_length
+    args = trainer_args(cfg, run, progress=progress, max_length=max_length)
+    if cfg.train.batching == "padded":
+        args.pad_to_multiple_of = None
+    logcb = _RunLogCallback(run, cfg, tokenizer, data.dev_rows, say)
+    dataset = Dataset.from_list([r.to_features() for r in data.records])
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         peft_config=peft_cfg, callbacks=[logcb.make(), *(callbacks or [])])
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
+    seconds = time.perf_counter() - t0
+    state = trainer.state
+    if state.global_step < state.max_steps:
+        say(f"training stopped at step {state.global_step} of {state.max_steps}; continue with --resume")
+        return run.root
+    if not main:
+        return run.root
+    trainer.model.save_pretrained(str(run.adapter))
+    tokenizer.save_pretrained(str(run.adapter))
+    losses = [e["loss"] for e in state.log_history if "loss" in e]
+    tokens_seen = int(getattr(state, "num_input_tokens_seen", 0) or 0)
+    metrics: dict[str, Any] = {
+        "global_step": state.global_step,
+        "epoch": state.epoch,
+        "train_loss": result.training_loss,
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+        "train_seconds": round(seconds, 2),
+        "train_runtime": result.metrics.get("train_runtime"),
+        "tokens_seen": tokens_seen,
+        "tokens_per_second": round(tokens_seen / seconds, 1) if seconds and tokens_seen else None,
+        "rows_trained": len(data.records),
+        "rows_dropped": len(data.dropped),
+    }
+    if data.dev_rows:
+        say(f"scoring EX on {len(data.dev_rows)} dev rows ...")
+        res = logcb.ex(trainer.model)
+        metrics["dev_ex"] = res.get("ex")
+        metrics["dev_ex_rows"] = res.get("rows")
+        if res.get("note"):
+            metrics["dev_ex_note"] = res["note"]
+        (run.root / "dev_predictions.jsonl").write_text(
+            "".join(json.dumps({"id": k, "pred": v}, ensure_ascii=False) + "\n" for k, v in res["preds"].items()),
+            encoding="utf-8")
+        append_log(run, {"step": state.global_step, "dev_ex": res.get("ex"), "dev_rows": res.get("rows")})
+    write_json(run.metrics, metrics)
+    return run.root
