@@ -13,6 +13,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "stats": "kosql.cli.data_stats",
     "import-spider": "kosql.cli.data_spider",
     "synth": "kosql.cli.data_synth",
+    "noise": "kosql.cli.data_noise",
 }
 
 

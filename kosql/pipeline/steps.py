@@ -75,7 +75,8 @@ class EvalOutcome:
 
 def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, adapter: str | None = None,
                       backend_kind: str = "hf", prompt_format: str = "seed", batch_size: int = 16,
-                      max_new_tokens: int = 96, label: str = "model", timeout: float = 5.0) -> EvalOutcome:
+                      max_new_tokens: int = 96, label: str = "model", timeout: float = 5.0,
+                      testsuite: str = "always") -> EvalOutcome:
     """Generate SQL for ``rows`` (resumable) and score it; outputs under ``out_dir``."""
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
     from kosql.models.base import GenerationParams
@@ -92,7 +93,7 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
     gen_seconds = sum(float(p.get("seconds") or 0.0) for p in preds)
     completion_tokens = sum(int(p.get("completion_tokens") or 0) for p in preds)
-    report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True)
+    report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True, testsuite=testsuite)
     eval_dir = out_dir / "eval"
     write_eval_outputs(report, eval_dir)
     return EvalOutcome(preds_path=preds_path, eval_dir=eval_dir, rows=list(report.rows),

@@ -49,6 +49,7 @@ class Verdict:
     correct: bool
     executable: bool
     error: str | None = None
+    gold_error: bool = False  # the gold SQL itself fails: the row cannot be judged
 
 
 @dataclass
@@ -90,6 +91,9 @@ def build_pairs(rows: list[Example], samples: dict[str, list[str]], judge: Judge
             stats["no_samples"] += 1
             continue
         verdicts = [(sql, judge(row, sql)) for sql in seen.values()]
+        if any(v.gold_error for _, v in verdicts):
+            stats["gold_error"] += 1
+            continue
         good = [s for s, v in verdicts if v.correct]
         wrong = [s for s, v in verdicts if v.executable and not v.correct]
         failing = [s for s, v in verdicts if not v.executable and not v.correct]
@@ -113,20 +117,18 @@ def build_pairs(rows: list[Example], samples: dict[str, list[str]], judge: Judge
 
 
 def execution_judge(*, timeout: float = 5.0) -> Judge:
-    """A judge backed by the evaluation engine (``score_row``) and ``execute_sql``."""
-    if importlib.util.find_spec("kosql.evaluate.api") is None or importlib.util.find_spec("kosql.db.execute") is None:
-        raise UserError("kosql dpo judges samples by execution and needs kosql.evaluate.api and kosql.db.execute, "
-                        "which are not installed.")
-    from kosql.db.execute import execute_sql
+    """A judge backed by the evaluation engine's ``score_row`` (category correct / wrong_result / errors)."""
+    if importlib.util.find_spec("kosql.evaluate.api") is None:
+        raise UserError("kosql dpo judges samples by execution and needs kosql.evaluate.api, which is not installed.")
     from kosql.evaluate.api import score_row
 
     def judge(row: Example, sql: str) -> Verdict:
         if not row.db_path or not Path(row.db_path).exists():
             raise UserError(f"row {row.id}: kosql dpo needs a database for every training row (db_path).")
-        res = execute_sql(row.db_path, sql, timeout=timeout, max_rows=10000)
-        if not res.ok:
-            return Verdict(False, False, res.error or res.error_kind)
-        return Verdict(bool(score_row(row, sql).get("ex")), True, None)
+        res = score_row(row, sql, testsuite=False, em=False, timeout=timeout)
+        category = str(res.get("category"))
+        return Verdict(correct=category == "correct", executable=category in ("correct", "wrong_result"),
+                       error=res.get("error"), gold_error=category == "gold_error")
 
     return judge
 
@@ -189,8 +191,8 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
 
     tokenizer = load_tokenizer(str(sft_run.adapter))
     base = load_model(base_path, method="lora")
-    model = PeftModel.from_pretrained(base, str(sft_run.adapter), is_trainable=True)
-    ex_kwargs = {"fmt": fmt, "batch_size": cfg.eval.batch_size, "max_new_tokens": cfg.eval.max_new_tokens,
+    model: Any = PeftModel.from_pretrained(base, str(sft_run.adapter), is_trainable=True)
+    ex_kwargs: dict[str, Any] = {"fmt": fmt, "batch_size": cfg.eval.batch_size, "max_new_tokens": cfg.eval.max_new_tokens,
                  "timeout": cfg.eval.timeout}
     from kosql.train.ex import dev_ex
 

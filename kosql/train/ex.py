@@ -83,11 +83,16 @@ def score_predictions(rows: list[Example], preds: dict[str, str], *, timeout: fl
     if importlib.util.find_spec("kosql.evaluate.api") is None:
         return {"ex": None, "rows": len(rows), "note": "kosql.evaluate.api is not available, EX not computed"}
     from kosql.evaluate.api import evaluate_predictions
+    from kosql.evaluate.categories import UNSCORED
 
     report = evaluate_predictions(rows, preds, timeout=timeout, workers=1, progress=False)
-    per_row = list(getattr(report, "rows", []) or [])
-    hits = [1.0 if r.get("ex") else 0.0 for r in per_row]
-    return {"ex": round(sum(hits) / len(hits), 4) if hits else None, "rows": len(hits)}
+    scored = [r for r in report.rows if r.get("category") not in UNSCORED]
+    hits = sum(1 for r in scored if r.get("category") == "correct")
+    categories: dict[str, int] = {}
+    for r in report.rows:
+        categories[str(r.get("category"))] = categories.get(str(r.get("category")), 0) + 1
+    return {"ex": round(hits / len(scored), 4) if scored else None, "rows": len(scored),
+            "categories": categories}
 
 
 def dev_ex(model: Any, tokenizer: Any, rows: list[Example], *, fmt: str = "seed", batch_size: int = 8,

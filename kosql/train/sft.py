@@ -110,12 +110,13 @@ def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: 
     t = cfg.train
     flags: dict[str, Any] = dict(resolve_precision(t.precision))
     flags["use_cpu"] = not cuda_available()
-    batching: dict[str, Any] = {
+    batching_modes: dict[str, dict[str, Any]] = {
         "grouped": {"train_sampling_strategy": "group_by_length"},
         "padding_free": {"padding_free": True},
         "packed": {"packing": True, "packing_strategy": "bfd"},
         "padded": {},
-    }[t.batching]
+    }
+    batching = batching_modes[t.batching]
     return TRLSFTConfig(
         output_dir=str(run.checkpoints),
         per_device_train_batch_size=t.batch_size,
@@ -242,7 +243,8 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
         return run.root
     if not main:
         return run.root
-    trainer.model.save_pretrained(str(run.adapter))
+    trained: Any = trainer.model
+    trained.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
     losses = [e["loss"] for e in state.log_history if "loss" in e]
     tokens_seen = int(getattr(state, "num_input_tokens_seen", 0) or 0)

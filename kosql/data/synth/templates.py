@@ -153,7 +153,7 @@ def top_k(g: Gen) -> Result:
     if g.rng.random() < 0.4:
         cols = cols[:2] + [key]
     unit = f"{k}{tb.unit}"
-    if g.rng.random() < 0.5:
+    if key.role == ROLE_DATE or g.rng.random() < 0.5:
         subject = f"{josa(g.C(key), '이')} {adj} {g.T(tb)} {unit}"
     else:
         rank = "상위" if desc else "하위"
