@@ -32,17 +32,23 @@ def load_config(cls: type[T], path: str | Path | None, overrides: list[str] | No
     source = str(path) if path is not None else "config"
     if path is not None:
         data = _read_yaml(Path(path))
+    origins: dict[str, str] = {}
     for item in overrides or []:
         key, value = _parse_override(item)
-        _set_dotted(data, key, value, source=f"override '{item}'", cls=cls)
-    return build_config(cls, data, source=source)
+        _set_dotted(data, key, value, source=f"override '{item}'")
+        origins[key] = f"override '{item}'"
+    return build_config(cls, data, source=source, origins=origins)
 
 
-def build_config(cls: type[T], data: dict[str, Any], *, source: str = "config") -> T:
-    """Build and validate ``cls`` from a nested mapping; errors name ``source`` and the field."""
+def build_config(cls: type[T], data: dict[str, Any], *, source: str = "config",
+                 origins: dict[str, str] | None = None) -> T:
+    """Build and validate ``cls`` from a nested mapping; errors name ``source`` and the field.
+
+    ``origins`` maps dotted keys that came from somewhere else (an override) to that source.
+    """
     if not isinstance(data, dict):
         raise UserError(f"{source}: the top level must be a mapping of field names to values.")
-    return typing.cast(T, _build(cls, data, prefix="", source=source))
+    return typing.cast(T, _build(cls, data, prefix="", source=source, origins=origins or {}))
 
 
 def dump_config(cfg: Any) -> dict[str, Any]:
@@ -123,7 +129,7 @@ def _parse_override(item: str) -> tuple[str, Any]:
     return key, value
 
 
-def _set_dotted(data: dict[str, Any], key: str, value: Any, *, source: str, cls: type) -> None:
+def _set_dotted(data: dict[str, Any], key: str, value: Any, *, source: str) -> None:
     parts = key.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
@@ -139,30 +145,32 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, *, source: str, cls:
 # ---------------------------------------------------------------------------------------- building
 
 
-def _build(cls: type, data: dict[str, Any], *, prefix: str, source: str) -> Any:
+def _build(cls: type, data: dict[str, Any], *, prefix: str, source: str, origins: dict[str, str]) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:
-            raise UserError(f"{source}: unknown field '{prefix}{key}'{_suggest(cls, prefix, str(key))}.")
+            where = origins.get(f"{prefix}{key}", source)
+            raise UserError(f"{where}: unknown field '{prefix}{key}'{_suggest(cls, prefix, str(key))}.")
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():
         dotted = prefix + name
         tp = hints[name]
+        src = origins.get(dotted, source)
         if name in data:
             value = data[name]
             if _is_dataclass_type(tp):
                 if value is None:
                     value = {}
                 if not isinstance(value, dict):
-                    raise UserError(f"{source}: field '{dotted}' must be a section (a mapping), got {value!r}.")
-                kwargs[name] = _build(tp, value, prefix=dotted + ".", source=source)
+                    raise UserError(f"{src}: field '{dotted}' must be a section (a mapping), got {value!r}.")
+                kwargs[name] = _build(tp, value, prefix=dotted + ".", source=source, origins=origins)
             else:
-                kwargs[name] = _check_range(f, _coerce(value, tp, dotted, source), dotted, source)
+                kwargs[name] = _check_range(f, _coerce(value, tp, dotted, src), dotted, src)
         elif _is_dataclass_type(tp) and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            kwargs[name] = _build(tp, {}, prefix=dotted + ".", source=source)
+            kwargs[name] = _build(tp, {}, prefix=dotted + ".", source=source, origins=origins)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise UserError(f"{source}: missing required field '{dotted}' ({f.metadata.get('help', 'no help')}).")
+            raise UserError(f"{source}: missing required field '{dotted}'.")
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

@@ -7,6 +7,7 @@ imports torch. Each module named in ``_COMMANDS`` exposes a click command called
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click

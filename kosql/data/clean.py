@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from kosql.data.refs import check_references
 from kosql.data.rows import Example
 from kosql.data.validate import try_schema
-from kosql.sql.normalize import normalize_question, normalize_sql, parse_sql
+from kosql.sql.normalize import normalize_question, normalize_sql, normalize_tree, parse_sql
 
 DROP_REASONS: tuple[str, ...] = ("empty", "sql_unparsable", "ddl_unparsable", "unknown_table",
                                  "unknown_column", "duplicate", "normalized_duplicate")
@@ -52,21 +52,22 @@ class CleanResult:
         return len(self.kept) + len(self.dropped)
 
 
-def _sql_reason(ex: Example, dialect: str | None) -> tuple[str, str] | None:
+def _sql_reason(ex: Example, dialect: str | None) -> tuple[tuple[str, str] | None, str | None]:
+    """(drop reason or None, normalized SQL when the check parsed it)."""
     schema, error = try_schema(ex.context)
     if schema is None:
         parsed = parse_sql(ex.answer, dialect)
         if not parsed.ok:
-            return "sql_unparsable", f"the answer SQL {parsed.error}"
-        return "ddl_unparsable", error or ""
+            return ("sql_unparsable", f"the answer SQL {parsed.error}"), None
+        return ("ddl_unparsable", error or ""), None
     check = check_references(ex.answer, schema, dialect)
     if check.parse_error is not None:
-        return "sql_unparsable", f"the answer SQL {check.parse_error}"
+        return ("sql_unparsable", f"the answer SQL {check.parse_error}"), None
     if check.unknown_tables:
-        return "unknown_table", ", ".join(check.unknown_tables)
+        return ("unknown_table", ", ".join(check.unknown_tables)), None
     if check.unknown_columns:
-        return "unknown_column", ", ".join(check.unknown_columns)
-    return None
+        return ("unknown_column", ", ".join(check.unknown_columns)), None
+    return None, (normalize_tree(check.tree, ex.answer) if check.tree is not None else None)
 
 
 def clean_examples(
@@ -103,8 +104,9 @@ def _reason(
     empty = [n for n in ("question", "context", "answer") if not getattr(ex, n).strip()]
     if empty:
         return "empty", "empty " + ", ".join(empty)
+    norm_sql: str | None = None
     if check_sql:
-        bad = _sql_reason(ex, dialect)
+        bad, norm_sql = _sql_reason(ex, dialect)
         if bad is not None:
             return bad
     if not dedup:
@@ -112,7 +114,7 @@ def _reason(
     key = (ex.context.strip(), ex.question.strip(), ex.answer.strip())
     if key in exact:
         return "duplicate", f"same as row id {exact[key]}"
-    nkey = (normalize_question(ex.question), normalize_sql(ex.answer, dialect))
+    nkey = (normalize_question(ex.question), norm_sql or normalize_sql(ex.answer, dialect))
     if nkey in normalized:
         return "normalized_duplicate", f"same as row id {normalized[nkey]}"
     exact[key] = ex.id

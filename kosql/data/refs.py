@@ -26,6 +26,7 @@ class RefCheck:
     unknown_tables: list[str] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     dialect: str | None = None
+    tree: exp.Expr | None = None
 
     @property
     def parsed(self) -> bool:
@@ -55,6 +56,7 @@ def check_references(sql: str, schema: Schema, dialect: str | None = None) -> Re
             continue
         result = references_in_tree(parsed.tree, schema)
         result.dialect = d
+        result.tree = parsed.tree
         if result.ok:
             return result
         first = first or result

@@ -128,21 +128,32 @@ def find_leaks(
     dialect: str | None = None,
 ) -> tuple[list[LeakPair], list[int]]:
     """Leaking test rows (one LeakPair each) and the positions of all train rows they match."""
-    by_sql: dict[str, list[tuple[int, Example]]] = defaultdict(list)
+    by_sql: dict[str, list[tuple[int, Example, str]]] = defaultdict(list)
     for pos, ex in enumerate(train):
-        by_sql[normalize_sql(ex.answer, dialect)].append((pos, ex))
+        by_sql[normalize_sql(ex.answer, dialect)].append((pos, ex, normalize_question(ex.question)))
     leaks: list[LeakPair] = []
     leaked_train: dict[int, None] = {}
+    matcher = SequenceMatcher(None, autojunk=False)
     for ex in test:
         sql = normalize_sql(ex.answer, dialect)
+        candidates = by_sql.get(sql)
+        if not candidates:
+            continue
+        nq = normalize_question(ex.question)
+        matcher.set_seq2(nq)  # the expensive index is built once per test row
         best: tuple[float, Example] | None = None
         matches = 0
-        nq = normalize_question(ex.question)
-        for pos, cand in by_sql.get(sql, []):
-            sm = SequenceMatcher(None, nq, normalize_question(cand.question), autojunk=False)
-            if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
-                continue
-            score = sm.ratio()
+        for pos, cand, cq in candidates:
+            if cq == nq:
+                score = 1.0
+            else:
+                total = len(cq) + len(nq)
+                if total == 0 or 2.0 * min(len(cq), len(nq)) / total < threshold:
+                    continue
+                matcher.set_seq1(cq)
+                if matcher.quick_ratio() < threshold:
+                    continue
+                score = matcher.ratio()
             if score >= threshold:
                 matches += 1
                 leaked_train.setdefault(pos, None)

@@ -19,7 +19,7 @@ from typing import Any
 
 from kosql.data.schema import Column, Schema, Table, quote_ident, to_sqlite_ddl
 from kosql.db.functions import register_sqlite_functions
-from kosql.db.literals import Literals, extract_literals
+from kosql.db.literals import Literals, Repeat, extract_literals, required_rows
 
 __all__ = ["build_database", "generate_rows", "plant_literals", "materialize", "extract_literals",
            "rows_for_seed", "Rows"]
@@ -238,6 +238,7 @@ def plant_literals(schema: Schema, rows: Rows, literals: Literals | None, *, see
         return rows
     out: Rows = {name: [list(r) for r in table_rows] for name, table_rows in rows.items()}
     by_table: dict[str, list[tuple[int, Column, list[Any]]]] = {}
+    grouped: dict[str, tuple[list[int], int]] = {}
     for (tname, cname), values in literals.items():
         table = schema.table(tname)
         if table is None or table.name not in out or not values:
@@ -246,8 +247,12 @@ def plant_literals(schema: Schema, rows: Rows, literals: Literals | None, *, see
         if idx is None:
             continue
         col = table.columns[idx]
-        coerced = [_coerce(v, col) for v in values]
-        by_table.setdefault(table.name, []).append((idx, col, coerced))
+        repeats = [v.count for v in values if isinstance(v, Repeat)]
+        if repeats:
+            grouped[table.name] = (_plant_repeat(out[table.name], idx, max(repeats), seed), max(repeats))
+        coerced = [_coerce(v, col) for v in values if not isinstance(v, Repeat)]
+        if coerced:
+            by_table.setdefault(table.name, []).append((idx, col, coerced))
     planted_rows: dict[str, list[int]] = {}
     for tname, entries in by_table.items():
         table_rows = out[tname]
@@ -283,8 +288,50 @@ def plant_literals(schema: Schema, rows: Rows, literals: Literals | None, *, see
                 if not (unique and value in {r[idx] for r in table_rows}):
                     table_rows[rest[pos]][idx] = value
         planted_rows[tname] = targets
+    _link_groups(schema, out, grouped, seed)
     _link_planted(schema, out, planted_rows, by_table, seed)
     return out
+
+
+def _plant_repeat(table_rows: list[list[Any]], idx: int, count: int, seed: int) -> list[int]:
+    """``count`` rows share one value (the group that passes ``HAVING COUNT(*) >= count``) and,
+    when the table is big enough, ``count - 1`` other rows share another (the group just below)."""
+    n = len(table_rows)
+    order = random.Random(f"repeat:{seed}:{idx}:{n}").sample(range(n), n)
+    chosen = order[: min(count, max(1, n - 1))]
+    values = [table_rows[r][idx] for r in order if table_rows[r][idx] is not None]
+    if not values:
+        return []
+    first = values[0]
+    for r in chosen:
+        table_rows[r][idx] = first
+    second = next((v for v in values if v != first), None)
+    below = order[len(chosen): len(chosen) + count - 1]
+    if second is not None and len(below) == count - 1:
+        for r in below:
+            table_rows[r][idx] = second
+    return chosen
+
+
+def _link_groups(schema: Schema, rows: Rows, grouped: dict[str, tuple[list[int], int]], seed: int) -> None:
+    """``count`` child rows point at parents of the repeated group (``GROUP BY parent.col`` over a join)."""
+    for table in schema.tables.values():
+        child_rows = rows.get(table.name) or []
+        for fk in table.foreign_keys:
+            parent = schema.table(fk.ref_table)
+            if parent is None or parent.name == table.name or parent.name not in grouped or not child_rows:
+                continue
+            group_rows, count = grouped[parent.name]
+            ref_cols = fk.ref_columns or parent.primary_key
+            pairs = [(_col_index(table, c), _col_index(parent, r)) for c, r in zip(fk.columns, ref_cols, strict=False)]
+            if not group_rows or any(ci is None or pi is None for ci, pi in pairs):
+                continue
+            order = random.Random(f"group:{seed}:{table.name}").sample(range(len(child_rows)), len(child_rows))
+            for k, r in enumerate(order[:count]):
+                source = rows[parent.name][group_rows[k % len(group_rows)]]
+                for ci, pi in pairs:
+                    assert ci is not None and pi is not None
+                    child_rows[r][ci] = source[pi]
 
 
 def _col_index(table: Table, name: str) -> int | None:
@@ -359,5 +406,7 @@ def materialize(schema: Schema, rows: Rows) -> sqlite3.Connection:
 def build_database(schema: Schema, *, seed: int, n_rows: int | None = None,
                    literals: Literals | None = None) -> sqlite3.Connection:
     """A seeded in-memory SQLite database for ``schema`` with ``literals`` planted in some rows."""
+    if n_rows is None and literals and required_rows(literals) + 2 > rows_for_seed(seed):
+        n_rows = required_rows(literals) + 2
     base = generate_rows(schema, seed=seed, n_rows=n_rows)
     return materialize(schema, plant_literals(schema, base, literals, seed=seed))

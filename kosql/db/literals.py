@@ -11,6 +11,7 @@ goes to every table of the query that has it.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,9 +21,19 @@ from sqlglot import exp
 from kosql.data.schema import Column, Schema
 
 Literals = dict[tuple[str, str], list[Any]]
+MAX_GROUP_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Planted marker: ``count`` rows of the table share one value of the column (for
+    ``GROUP BY col HAVING COUNT(*) >= count``); the database then needs ``count`` rows or more."""
+
+    count: int
 
 _COMPARE = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
-_WRAPPERS = (exp.Lower, exp.Upper, exp.Trim, exp.Cast, exp.TsOrDsToDate, exp.Date, exp.Paren)
+_WRAPPERS = (exp.Lower, exp.Upper, exp.Trim, exp.Cast, exp.TsOrDsToDate, exp.Date, exp.Paren,
+             exp.TsOrDsToTimestamp, exp.Avg, exp.Sum, exp.Max, exp.Min)
 
 
 def _parse(sql: str, read: str | None) -> exp.Expr | None:
@@ -101,6 +112,13 @@ def _unwrap(node: exp.Expr) -> tuple[exp.Column | None, str | None]:
         elif isinstance(node, exp.Anonymous) and node.name.upper() in ("YEAR", "MONTH", "DAY") and node.expressions:
             part = node.name.lower()
             node = node.expressions[0]
+        elif isinstance(node, exp.TimeToStr) and isinstance(node.args.get("format"), exp.Literal):
+            part = "fmt:" + str(node.args["format"].this)
+            node = node.this
+        elif (isinstance(node, exp.Anonymous) and node.name.upper() == "STRFTIME" and len(node.expressions) >= 2
+              and isinstance(node.expressions[0], exp.Literal)):
+            part = "fmt:" + str(node.expressions[0].this)
+            node = node.expressions[1]
         elif isinstance(node, _WRAPPERS) or isinstance(node, exp.Anonymous) and node.expressions:
             node = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
             if not isinstance(node, exp.Expr):
@@ -219,6 +237,22 @@ def _plant_values(node: exp.Expr, value: Any, col: Column) -> list[Any]:
     return _ordered_around(node, value, _shift(value, col, 1), _shift(value, col, -1))
 
 
+def _format_parts(fmt: str, value: Any) -> dict[str, int]:
+    """``('%Y-%m', '2024-01')`` -> ``{'year': 2024, 'month': 1}`` (empty when it does not parse)."""
+    try:
+        parsed = datetime.strptime(str(value), fmt)
+    except ValueError:
+        return {}
+    out: dict[str, int] = {}
+    if "%Y" in fmt or "%y" in fmt:
+        out["year"] = parsed.year
+    if "%m" in fmt or "%b" in fmt or "%B" in fmt:
+        out["month"] = parsed.month
+    if "%d" in fmt or "%e" in fmt:
+        out["day"] = parsed.day
+    return out
+
+
 def _as_int(value: Any) -> int | None:
     try:
         return int(value)
@@ -237,6 +271,11 @@ def extract_literals(sql: str, schema: Schema, read: str | None = None) -> Liter
     part_columns: dict[tuple[str, str], Column] = {}
 
     def add(col_node: exp.Column, values: list[Any], part: str | None = None) -> None:
+        if part and part.startswith("fmt:"):  # strftime('%Y-%m', col) = '2024-01' -> year and month
+            for value in values:
+                for sub, number in _format_parts(part[4:], value).items():
+                    add(col_node, [number], sub)
+            return
         for tname, column in _targets(col_node, schema, aliases, tables):
             key = (tname, column.name)
             if part:
@@ -290,7 +329,9 @@ def extract_literals(sql: str, schema: Schema, read: str | None = None) -> Liter
         column = _first(col, schema, aliases, tables)
         if column is None:
             continue
-        if part:
+        if part and part.startswith("fmt:"):
+            add(col, [value], part)
+        elif part:
             number = _as_int(value)
             if number is not None:
                 add(col, _ordered_around(node, number, number + 1, number - 1), part)
@@ -299,7 +340,41 @@ def extract_literals(sql: str, schema: Schema, read: str | None = None) -> Liter
     for key, parts in date_parts.items():
         bucket = out.setdefault(key, [])
         bucket[:0] = [v for v in _date_parts_to_values(parts, part_columns[key]) if v not in bucket]
+    for select in tree.find_all(exp.Select):
+        size = _having_count(select)
+        group = select.args.get("group")
+        if size is None or group is None:
+            continue
+        for expr in group.expressions:
+            if isinstance(expr, exp.Column):
+                for tname, column in _targets(expr, schema, aliases, tables):
+                    if not column.unique and not column.primary_key:
+                        out.setdefault((tname, column.name), []).append(Repeat(size))
     return out
+
+
+def _having_count(select: exp.Select) -> int | None:
+    """N when the HAVING clause needs a group of N rows (``COUNT(*) >= N`` / ``> N-1``), else None."""
+    having = select.args.get("having")
+    if having is None:
+        return None
+    for node in having.find_all(exp.GT, exp.GTE, exp.EQ):
+        count, value = node.this, node.expression
+        if not isinstance(count, exp.Count):
+            count, value = value, count
+            if isinstance(node, (exp.GT, exp.GTE)):  # N > COUNT(*): no big group needed
+                continue
+        number = _literal_value(value) if isinstance(count, exp.Count) else ...
+        if isinstance(number, (int, float)) and not isinstance(number, bool):
+            size = int(number) + (1 if isinstance(node, exp.GT) else 0)
+            if 1 < size <= MAX_GROUP_SIZE:
+                return size
+    return None
+
+
+def required_rows(literals: Literals) -> int:
+    """Rows per table the planted values need (0 when any size will do)."""
+    return 2 * max((v.count for values in literals.values() for v in values if isinstance(v, Repeat)), default=0)
 
 
 def _first(col: exp.Column, schema: Schema, aliases: dict[str, str], tables: list[str]) -> Column | None:

@@ -29,10 +29,10 @@ from typing import Any
 from kosql.data.rows import Example
 from kosql.data.schema import Schema, SchemaError, parse_schema, transpile_to_sqlite
 from kosql.data.transpile import TranspileError
-from kosql.db.build import Rows, generate_rows, materialize, plant_literals
+from kosql.db.build import Rows, generate_rows, materialize, plant_literals, rows_for_seed
 from kosql.db.execute import ExecResult, execute_on_connection
 from kosql.db.functions import FUNCTION_NAMES
-from kosql.db.literals import Literals, extract_literals
+from kosql.db.literals import Literals, extract_literals, required_rows
 from kosql.sql.compare import order_matters, results_match
 
 STATUSES: tuple[str, ...] = ("match", "mismatch", "gold_untranspilable", "pred_untranspilable",
@@ -137,8 +137,10 @@ def _database(context: str, schema: Schema, lit_key: tuple[Any, ...], seed: int)
         _GOLD.clear()
         _PID[0] = os.getpid()
     def make() -> sqlite3.Connection:
-        base: Rows = _ROWS.get_or((context, seed), lambda: generate_rows(schema, seed=seed))
         literals: Literals = {key: list(values) for key, values in lit_key}
+        n_rows = max(rows_for_seed(seed), required_rows(literals) + 2)
+        base: Rows = _ROWS.get_or((context, seed, n_rows),
+                                  lambda: generate_rows(schema, seed=seed, n_rows=n_rows))
         return materialize(schema, plant_literals(schema, base, literals, seed=seed))
 
     conn: sqlite3.Connection = _DBS.get_or((context, lit_key, seed), make)

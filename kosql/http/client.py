@@ -294,7 +294,7 @@ class OpenAIClient:
                 # httpx enforces ``timeout`` per phase (connect, write, each read) and closes the
                 # connection cleanly; the outer deadline only catches slow-drip answers, because
                 # cancelling httpx mid-response can leave a half-used connection in its pool.
-                async with asyncio.timeout(self.config.timeout * 2 + 1):
+                async with asyncio.timeout(self.config.timeout):
                     resp = await self.http.post(path, json=payload)
                     content = await resp.aread()
             except (TimeoutError, httpx.TimeoutException):

@@ -88,7 +88,7 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     backend = load_backend(backend_kind, model, adapter=adapter)
     params = GenerationParams(max_new_tokens=max_new_tokens, batch_size=batch_size)
     preds = generate_predictions(list(rows), backend, preds_path, prompt_format=prompt_format,
-                                 params=params, resume=True, progress=True, description=label)
+                                 batch_size=batch_size, params=params, resume=True, progress=True)
     del backend
     pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
     gen_seconds = sum(float(p.get("seconds") or 0.0) for p in preds)

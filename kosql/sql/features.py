@@ -11,6 +11,7 @@ Hardness follows the Spider evaluator (``count_component1`` / ``count_component2
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -28,7 +29,7 @@ _DATE_FUNCS = (exp.Year, exp.Month, exp.StrToTime, exp.TimeToStr, exp.DateTrunc,
 
 
 @lru_cache(maxsize=4096)
-def parse_one(sql: str, dialect: str | None = None) -> exp.Expression | None:
+def parse_one(sql: str, dialect: str | None = None) -> exp.Expr | None:
     """Parse one statement; None when it does not parse (never raises)."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
@@ -37,8 +38,8 @@ def parse_one(sql: str, dialect: str | None = None) -> exp.Expression | None:
     return tree
 
 
-def _outer_select(tree: exp.Expression) -> exp.Select | None:
-    node: exp.Expression | None = tree
+def _outer_select(tree: exp.Expr) -> exp.Select | None:
+    node: exp.Expr | None = tree
     while isinstance(node, exp.SetOperation):
         node = node.this
     if isinstance(node, exp.Subquery):
@@ -46,9 +47,10 @@ def _outer_select(tree: exp.Expression) -> exp.Select | None:
     return node if isinstance(node, exp.Select) else None
 
 
-def _own_nodes(node: exp.Expression, kind: type | tuple[type, ...]) -> list[exp.Expression]:
+def _own_nodes(node: exp.Expr, kind: Any) -> list[exp.Expr]:
     """Nodes of ``kind`` inside ``node`` that do not belong to a nested SELECT."""
-    out = []
+    out: list[exp.Expr] = []
+    sub: exp.Expr
     for sub in node.find_all(kind):
         parent = sub.parent
         nested = False
@@ -62,7 +64,7 @@ def _own_nodes(node: exp.Expression, kind: type | tuple[type, ...]) -> list[exp.
     return out
 
 
-def _conditions(cond: exp.Expression | None) -> list[exp.Expression]:
+def _conditions(cond: exp.Expr | None) -> list[exp.Expr]:
     if cond is None:
         return []
     if isinstance(cond, (exp.And, exp.Or)):
@@ -72,7 +74,7 @@ def _conditions(cond: exp.Expression | None) -> list[exp.Expression]:
     return [cond]
 
 
-def _or_count(cond: exp.Expression | None) -> int:
+def _or_count(cond: exp.Expr | None) -> int:
     return 0 if cond is None else len(_own_nodes(cond, exp.Or))
 
 
@@ -138,13 +140,13 @@ def sql_features(sql: str, dialect: str | None = None) -> list[str]:
 
 
 def _is_setop_branch(sel: exp.Select) -> bool:
-    node: exp.Expression | None = sel.parent
+    node: exp.Expr | None = sel.parent
     while isinstance(node, exp.Subquery):
         node = node.parent
     return isinstance(node, exp.SetOperation)
 
 
-def _has_date_literal_filter(tree: exp.Expression) -> bool:
+def _has_date_literal_filter(tree: exp.Expr) -> bool:
     for lit in tree.find_all(exp.Literal):
         if lit.is_string and len(lit.this) >= 7 and lit.this[:4].isdigit() and lit.this[4] == "-":
             if lit.find_ancestor(exp.Where, exp.Having) is not None:
@@ -155,7 +157,7 @@ def _has_date_literal_filter(tree: exp.Expression) -> bool:
     return False
 
 
-def _agg_count(nodes: list[exp.Expression]) -> int:
+def _agg_count(nodes: list[exp.Expr]) -> int:
     return sum(len(_own_nodes(n, _AGGS)) + (1 if isinstance(n, _AGGS) else 0) for n in nodes)
 
 
@@ -185,7 +187,7 @@ def _component1(sel: exp.Select) -> int:
     return count
 
 
-def _component2(tree: exp.Expression, outer: exp.Select) -> int:
+def _component2(tree: exp.Expr, outer: exp.Select) -> int:
     nested = 0
     if isinstance(tree, exp.SetOperation):
         nested += 1
@@ -201,7 +203,7 @@ def _others(sel: exp.Select) -> int:
     count = 0
     where = sel.args.get("where")
     group = sel.args.get("group")
-    parts: list[exp.Expression] = list(sel.expressions)
+    parts: list[exp.Expr] = list(sel.expressions)
     for name in ("where", "group", "order", "having"):
         node = sel.args.get(name)
         if node is not None:

@@ -46,6 +46,8 @@ GOLDS = [
     (SHOP, "SELECT grade, COUNT(*) FROM customers GROUP BY grade HAVING COUNT(*) >= 1;"),
     (SHOP, "SELECT name FROM customers WHERE customer_id IN (SELECT customer_id FROM orders WHERE status = 'paid');"),
     (SHOP, "SELECT name FROM customers WHERE YEAR(joined_at) = 2022;"),
+    (SHOP, "SELECT city, COUNT(*) FROM customers GROUP BY city HAVING COUNT(*) > 40;"),
+    (SHOP, "SELECT customer_id FROM orders WHERE DATE_FORMAT(ordered_at, '%Y-%m') = '2024-02';"),
     (MESSAGES, 'SELECT * FROM messages WHERE "read" = FALSE;'),
     (MESSAGES, "SELECT sender_id, COUNT(*) FROM messages GROUP BY sender_id;"),
 ]
@@ -90,6 +92,10 @@ WRONG = [
      "SELECT name FROM customers WHERE YEAR(joined_at) = 2023", "wrong year"),
     (PLAYERS, "SELECT username FROM players ORDER BY player_id",
      "SELECT username FROM players ORDER BY player_id DESC", "wrong order (ORDER BY compared in order)"),
+    (SHOP, "SELECT city FROM customers GROUP BY city HAVING COUNT(*) >= 30",
+     "SELECT city FROM customers GROUP BY city HAVING COUNT(*) >= 3", "wrong HAVING threshold"),
+    (SHOP, "SELECT status FROM orders WHERE strftime('%Y-%m', ordered_at) = '2023-07'",
+     "SELECT status FROM orders WHERE strftime('%Y-%m', ordered_at) = '2023-08'", "wrong month"),
 ]
 
 

@@ -1,0 +1,59 @@
+"""kosql.train.dpo.build_pairs: preference pairs from fake generations and a fake judge (pure)."""
+
+from __future__ import annotations
+
+from kosql.data.rows import Example
+from kosql.train.dpo import Verdict, build_pairs
+
+GOLD = "SELECT name FROM t WHERE a = 1;"
+
+
+def _rows(n: int) -> list[Example]:
+    return [Example(id=f"q{i}", db_id="d", context="CREATE TABLE t (a INT, name TEXT);", question=f"질문 {i}",
+                    answer=GOLD) for i in range(n)]
+
+
+def judge(row: Example, sql: str) -> Verdict:
+    """Fake execution: 'name' + 'a = 1' is right, 'FROM t' runs, anything else fails."""
+    if "GOLDERR" in sql:
+        return Verdict(False, False, "gold broken", gold_error=True)
+    if "FROM t" not in sql:
+        return Verdict(False, False, "syntax error")
+    return Verdict("a = 1" in sql and "name" in sql, True)
+
+
+def test_rejected_prefers_executable_wrong_over_failing() -> None:
+    rows = _rows(1)
+    samples = {"q0": ["SELEC broken", "SELECT a FROM t;", GOLD]}
+    pairs, stats = build_pairs(rows, samples, judge)
+    (pair,) = pairs
+    assert pair.chosen == GOLD and pair.chosen_source == "gold"
+    assert pair.rejected == "SELECT a FROM t;" and pair.rejected_kind == "wrong_result"
+    assert "### SQL:" in pair.prompt and "질문 0" in pair.prompt
+    assert stats == {"samples": 3, "samples_correct": 1, "samples_wrong_result": 1, "samples_error": 1, "pairs": 1}
+
+
+def test_failing_sample_is_used_when_nothing_runs() -> None:
+    pairs, _ = build_pairs(_rows(1), {"q0": ["oops", "oops "]}, judge)
+    assert [(p.rejected, p.rejected_kind) for p in pairs] == [("oops", "error")]
+
+
+def test_all_correct_empty_and_gold_error_rows_give_no_pair() -> None:
+    rows = _rows(4)
+    samples = {"q0": [GOLD, GOLD.lower()], "q1": ["", "  "], "q3": ["GOLDERR FROM t"]}
+    pairs, stats = build_pairs(rows, samples, judge)
+    assert pairs == []
+    assert stats["all_correct"] == 1 and stats["no_samples"] == 2 and stats["gold_error"] == 1
+
+
+def test_chosen_sample_uses_a_correct_sample() -> None:
+    variant = "SELECT name FROM t WHERE a = 1 ORDER BY name;"
+    pairs, _ = build_pairs(_rows(1), {"q0": [variant, "SELECT a FROM t;"]}, judge, chosen="sample")
+    assert pairs[0].chosen == variant and pairs[0].chosen_source == "sample"
+    gold_pairs, _ = build_pairs(_rows(1), {"q0": [variant, "SELECT a FROM t;"]}, judge, chosen="gold")
+    assert gold_pairs[0].chosen == GOLD
+
+
+def test_custom_prompt_function() -> None:
+    pairs, _ = build_pairs(_rows(1), {"q0": ["x"]}, judge, prompt_fn=lambda r: f"P:{r.question}")
+    assert pairs[0].prompt == "P:질문 0"
