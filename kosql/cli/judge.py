@@ -49,7 +49,15 @@ def command(data_path: Path, pred_path: Path, model: str | None, judges: str | N
             timeout: float, template_path: Path | None, out_dir: Path | None, ex_path: Path | None,
             price_table: Path | None, max_tokens: int | None, json_mode: bool, retry_failed: bool,
             progress: bool) -> int:
-    """Judge generated SQL with an LLM (the seed's GPT-4 judge prompt), resumably."""
+    """Judge generated SQL with an LLM (the seed's GPT-4 judge prompt), resumably.
+
+    Results stream to OUT/judgments.jsonl as they finish; run the same command again after an
+    interruption to judge only the missing rows. OUT/judgments.csv and OUT/summary.json are written
+    at the end. The API key is needed when --api-key-env is given or the server is not local.
+    Rate limits are token buckets holding one second's worth of --rpm/--tpm (the largest burst).
+    Try it without a key: python -m kosql.testing.fake_openai_server --port 8089, then
+    --base-url http://127.0.0.1:8089/v1 --model gpt-4o-mini.
+    """
     from kosql.data.load import load_examples
     from kosql.errors import UserError
     from kosql.evaluate.agreement import read_ex_verdicts

@@ -18,11 +18,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from kosql.data.rows import CORE_COLUMNS, Example, _text
 from kosql.errors import DependencyError, UserError
@@ -43,7 +47,13 @@ class ColumnMap:
     id: str = "id"
 
     def required(self) -> dict[str, str]:
-        return {"question": self.question, "context": self.context, "answer": self.answer}
+        """The columns that must exist: question, context, answer, plus db_id/id when renamed."""
+        out = {"question": self.question, "context": self.context, "answer": self.answer}
+        if self.db_id != "db_id":
+            out["db_id"] = self.db_id
+        if self.id != "id":
+            out["id"] = self.id
+        return out
 
 
 @dataclass
@@ -65,9 +75,38 @@ def load_examples(
     db_id_col: str = "db_id",
     id_col: str = "id",
 ) -> list[Example]:
-    """Load rows from ``source`` (file, ``save_to_disk`` folder or ``hf:NAME[:CONFIG[:SPLIT]]``)."""
+    """Load rows from ``source`` (file, ``save_to_disk`` folder or ``hf:NAME[:CONFIG[:SPLIT]]``).
+
+    A Spider folder (with ``tables.json`` and ``dev.json``) or a Spider questions file next to its
+    ``tables.json`` is imported with :func:`kosql.data.spider.import_spider`.
+    """
+    spider = spider_source(source)
+    if spider is not None:
+        from kosql.data.spider import import_spider
+
+        tables, questions = spider
+        db_dir = tables.parent / "database"
+        return import_spider(tables, questions, db_dir if db_dir.is_dir() else None)
     cols = ColumnMap(question_col, context_col, answer_col, db_id_col, id_col)
     return examples_from_table(read_table(source), cols)
+
+
+def spider_source(source: str | Path) -> tuple[Path, Path] | None:
+    """``(tables.json, questions file)`` when ``source`` is a Spider folder or questions file."""
+    text = str(source)
+    if text.startswith(HF_PREFIX):
+        return None
+    path = Path(source)
+    if path.is_dir() and (path / "tables.json").is_file() and not any((path / m).exists() for m in _DISK_MARKERS):
+        if not (path / "dev.json").is_file():
+            raise UserError(f"{path}: is a Spider folder without dev.json; pass its questions file, e.g. {path}/train_spider.json.")
+        return path / "tables.json", path / "dev.json"
+    if path.suffix.lower() == ".json" and path.name != "tables.json" and (path.parent / "tables.json").is_file():
+        with path.open("rb") as fh:
+            head = fh.read(4096).decode("utf-8", errors="ignore")
+        if '"db_id"' in head and ('"query"' in head or '"SQL"' in head) and '"context"' not in head:
+            return path.parent / "tables.json", path
+    return None
 
 
 def read_table(source: str | Path) -> RawTable:
@@ -123,7 +162,7 @@ def examples_from_table(table: RawTable, cols: ColumnMap) -> list[Example]:
             if key in used:
                 continue
             name = f"{key}_original" if key in CORE_COLUMNS or key == "id" else key
-            extra[name] = value
+            extra[name] = _json_list(value) if key == "features" else value
         if table.folder is not None and extra.get("db_path"):
             extra["db_path"] = _resolve_db_path(str(extra["db_path"]), table.folder)
         out.append(Example(
@@ -135,6 +174,16 @@ def examples_from_table(table: RawTable, cols: ColumnMap) -> list[Example]:
             extra=extra,
         ))
     return out
+
+
+def _json_list(value: Any) -> Any:
+    """A ``features`` cell written to CSV as a JSON list becomes a list again."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def context_db_id(context: str) -> str:
@@ -298,25 +347,51 @@ def _read_hub(spec: str) -> RawTable:
     name, config, split = parse_hub_spec(spec)
     datasets = _import_datasets(f"Loading hf:{spec}")
     label = f"hf:{spec}"
+    local = Path(name)
+    offline = not local.exists() and not _hub_reachable()
     try:
-        loaded = datasets.load_dataset(name, config, split=split)
-    except (ConnectionError, TimeoutError) as exc:
-        raise UserError(
-            f"{label}: the Hugging Face hub cannot be reached to load dataset {name!r} "
-            f"({_first_line(exc)}); download it where there is network and pass the saved folder."
-        ) from None
-    except Exception as exc:  # datasets raises many types: DatasetNotFoundError, ValueError, ...
+        with _offline_mode(datasets, offline):  # a cached copy still loads; no minute of retries
+            loaded = datasets.load_dataset(name, config, split=split)
+    except Exception as exc:  # datasets raises many types: ConnectionError, DatasetNotFoundError, ...
         text = _first_line(exc)
-        if _looks_offline(text):
+        if offline or isinstance(exc, (ConnectionError, TimeoutError)) or _looks_offline(text):
             raise UserError(
-                f"{label}: the Hugging Face hub cannot be reached to load dataset {name!r} ({text}); "
-                "download it where there is network and pass the saved folder."
+                f"{label}: the Hugging Face hub cannot be reached to load dataset {name!r} and no cached "
+                "copy exists; save it with datasets' save_to_disk where there is network and pass that folder."
             ) from None
         raise UserError(f"{label}: cannot load dataset {name!r} ({text}).") from None
-    local = Path(name)
     folder = local.resolve() if local.exists() else None
     prefix = f"hf:{name}:{config or ''}:"
     return _table_from_dataset(loaded, label, folder, prefix + "SPLIT")
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub endpoint (``HF_ENDPOINT``) opens within ``timeout``."""
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parsed = urlparse(endpoint)
+    host = parsed.hostname or "huggingface.co"
+    port = parsed.port or (80 if parsed.scheme == "http" else 443)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def _offline_mode(datasets: Any, enabled: bool) -> Iterator[None]:
+    """Turn on the datasets/huggingface_hub offline flags for one call when the hub is unreachable."""
+    if not enabled:
+        yield
+        return
+    import huggingface_hub.constants as hub_constants
+
+    saved = (datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE)
+    datasets.config.HF_HUB_OFFLINE = hub_constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE = saved
 
 
 def _looks_offline(text: str) -> bool:

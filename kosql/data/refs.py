@@ -110,6 +110,7 @@ def references_in_tree(tree: exp.Expr, schema: Schema) -> RefCheck:
                 if isinstance(proj, exp.Star) or (isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)):
                     opaque = True
                 outputs.add(proj.alias_or_name.lower())
+    unknown_source = bool(result.unknown_tables)
     table_columns = {t: _lower_set(schema.columns_of(known_tables[t])) for t in used_tables}
     all_used_columns = set().union(*table_columns.values()) if table_columns else set()
 
@@ -131,8 +132,8 @@ def references_in_tree(tree: exp.Expr, schema: Schema) -> RefCheck:
             elif col.table not in result.unknown_tables:
                 result.unknown_tables.append(col.table)
             continue
-        if name in all_used_columns or name in outputs or opaque:
-            continue
+        if name in all_used_columns or name in outputs or opaque or unknown_source:
+            continue  # an unqualified column may belong to an unknown table: report the table only
         unknown(col.name)
     # INSERT INTO t (a, b): the column list is a Schema of identifiers, not Columns
     for target_schema in tree.find_all(exp.Schema):

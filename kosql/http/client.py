@@ -12,8 +12,7 @@ One :class:`OpenAIClient` owns the rate limiter (requests/minute and tokens/minu
 * an error body (OpenAI's ``{"error": {...}}`` or vLLM's ``{"object": "error", ...}``) is never a
   completion, whatever the status code; a 200 whose body is not JSON is a failure (``bad_json``).
 
-Timeout: ``timeout`` seconds for connecting, sending and each read of an attempt (httpx), with
-an overall deadline of ``2 * timeout + 1`` seconds per attempt.
+Timeout: one deadline of ``timeout`` seconds per attempt, from connecting to the last byte.
 
 Each attempt holds a concurrency slot only while it is in flight (not while it backs off), and
 takes its rate-limit tokens right before it is sent, so bursts never exceed the bucket size.
@@ -291,9 +290,7 @@ class OpenAIClient:
             await self.limiter.acquire(tokens)
             self.attempts_sent += 1
             try:
-                # httpx enforces ``timeout`` per phase (connect, write, each read) and closes the
-                # connection cleanly; the outer deadline only catches slow-drip answers, because
-                # cancelling httpx mid-response can leave a half-used connection in its pool.
+                # one deadline for the whole attempt (httpx's own timeouts are per phase/read)
                 async with asyncio.timeout(self.config.timeout):
                     resp = await self.http.post(path, json=payload)
                     content = await resp.aread()
@@ -303,6 +300,9 @@ class OpenAIClient:
             except httpx.TransportError as exc:
                 return CallResult(ok=False, error_kind="connection",
                                   error=f"connection error: {exc.__class__.__name__}: {exc}"), None
+            except httpx.RequestError as exc:  # e.g. an undecodable body: not worth a retry
+                return CallResult(ok=False, error_kind="bad_response",
+                                  error=f"{exc.__class__.__name__}: {exc}"), None
         result = interpret_response(resp.status_code, content)
         if result.ok and result.prompt_tokens:
             self.limiter.settle_tokens(tokens, result.prompt_tokens + result.completion_tokens)

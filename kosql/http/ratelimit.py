@@ -16,7 +16,9 @@ characters per token), so the estimate errs towards staying under a tokens/minut
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,12 +32,23 @@ def _encoder() -> Any:
     global _ENCODER, _ENCODER_TRIED
     if not _ENCODER_TRIED:
         _ENCODER_TRIED = True
-        try:
-            import tiktoken
+        if importlib.util.find_spec("tiktoken") is None:
+            return None
+        box: list[Any] = []
 
-            _ENCODER = tiktoken.get_encoding("cl100k_base")
-        except Exception:  # not installed, or the encoding file cannot be fetched offline
-            _ENCODER = None
+        def load() -> None:
+            try:
+                import tiktoken
+
+                box.append(tiktoken.get_encoding("cl100k_base"))
+            except Exception:  # the encoding file cannot be fetched (offline)
+                pass
+
+        # tiktoken downloads the encoding on first use without a timeout: give it 10 s at most
+        thread = threading.Thread(target=load, daemon=True, name="tiktoken-load")
+        thread.start()
+        thread.join(timeout=10.0)
+        _ENCODER = box[0] if box else None
     return _ENCODER
 
 

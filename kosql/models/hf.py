@@ -34,6 +34,20 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads() -> int:
+    """Threads for torch on the CPU: the core count, fewer when other processes keep cores busy.
+
+    With more runnable processes than cores, OpenMP threads wait on each other: on the shared
+    2-core dev machine one thread decoded ~7x faster than two (see bench/generation.py).
+    """
+    cores = cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not available
+        return cores
+    return max(1, min(cores, cores - int(load + 0.5)))
+
+
 def cpu_supports_bf16() -> bool:
     """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
     import torch
@@ -87,7 +101,7 @@ class HFBackend:
             raise UserError(f"Unknown dtype '{dtype}': choose one of {', '.join(DTYPES)}.")
         self.model_name = model
         self.name = model if adapter is None else f"{model}+{os.path.basename(os.path.normpath(adapter))}"
-        torch.set_num_threads(num_threads or cpu_count())
+        torch.set_num_threads(num_threads or default_threads())
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device
@@ -100,14 +114,18 @@ class HFBackend:
         if adapter is not None and adapter_cfg is not None:
             self._apply_adapter(adapter, adapter_cfg, merge=merge_adapter and not load_in_4bit)
         self.model.eval()
-        # bf16 autocast on CPU: measured slower than fp32 for generation on a 2-core AVX512-BF16
-        # EPYC (see bench/results), so it is opt-in (cpu_bf16=True), never the default.
+        # bf16 autocast on CPU saved only ~3 % CPU time for generation on the 2-core AVX512-BF16
+        # EPYC dev machine and changes greedy outputs, so it is opt-in (cpu_bf16=True); bf16
+        # weights (dtype='bfloat16') save ~35 % but also change outputs.
         self.autocast_bf16 = bool(cpu_bf16) and device == "cpu" and cpu_supports_bf16()
         self.eos_ids = self._eos_ids()
 
     # ------------------------------------------------------------------ loading
 
     def _from_pretrained(self, loader: Any, **kwargs: Any) -> Any:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the CLI shows a rich status line instead
         try:
             return loader.from_pretrained(self.path, **kwargs)
         except OSError as exc:

@@ -209,18 +209,21 @@ def _html_table(comp: Comparison, metric: str) -> str:
 
 
 def print_comparison(comp: Comparison, *, title: str = "kosql results") -> None:
-    """The same table on the terminal (rich)."""
+    """The same table on the terminal (rich): a row per model and slice, EX / TS-EX / EM columns."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
     table.add_column("model")
-    table.add_column("metric")
-    for _, label in comp.slices:
-        table.add_column(label, justify="right")
+    table.add_column("slice")
+    for _, name in METRICS:
+        table.add_column(f"{name} %", justify="right")
+    table.add_column("n", justify="right")
     for model in comp.models:
-        for metric, name in METRICS:
-            table.add_row(model, name, *[_rich_cell(comp.get(model, s, metric)) for s, _ in comp.slices])
+        for i, (sid, label) in enumerate(comp.slices):
+            cells = [comp.get(model, sid, metric) for metric, _ in METRICS]
+            table.add_row(model if i == 0 else "", label, *[_rich_cell(c) for c in cells],
+                          str(max(c.n for c in cells)), end_section=i == len(comp.slices) - 1)
     Console().print(table)
 
 

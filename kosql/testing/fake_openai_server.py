@@ -316,7 +316,10 @@ def main(argv: list[str] | None = None) -> None:
                        fault_kinds=tuple(k for k in args.fault_kinds.split(",") if k),
                        latency=args.latency, slow_seconds=args.slow_seconds,
                        retry_after=args.retry_after, api_key=args.api_key, seed=args.seed)
-    server = FakeOpenAIServer(cfg, args.host, args.port)
+    try:
+        server = FakeOpenAIServer(cfg, args.host, args.port)
+    except OSError as exc:
+        raise SystemExit(f"Error: cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port 0.") from None
     print(f"http://{args.host}:{server.port}/v1", flush=True)
     try:
         server.serve_forever(poll_interval=0.05)

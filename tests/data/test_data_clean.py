@@ -86,3 +86,13 @@ def test_cli_bad_input_is_exit_2(cli: Any, tmp_path: Path, kit: SimpleNamespace)
     assert code == 2
     kit.assert_one_sentence(err, "missing.jsonl")
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_csv_output_keeps_list_extras(tmp_path: Path) -> None:
+    from kosql.data.save import save_examples
+
+    rows = [Example("a", "1", "CREATE TABLE t (a INT)", "질문", "SELECT a FROM t",
+                    {"features": ["where", "join"], "hardness": "medium"})]
+    save_examples(tmp_path / "o.csv", rows)
+    (back,) = load_examples(tmp_path / "o.csv")
+    assert back.features == ["where", "join"] and back.hardness == "medium" and back.id == "a"

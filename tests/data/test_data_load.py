@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import kosql.data.load as load_module
 from kosql.data.load import context_db_id, load_examples, parse_hub_spec
 from kosql.errors import UserError
 
@@ -151,6 +152,22 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(load_module, "_hub_reachable", lambda timeout=3.0: False)
+
+
+def test_unreachable_hub_fails_fast_and_restores_the_offline_flags(kit: SimpleNamespace,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    datasets = pytest.importorskip("datasets")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(load_module, "_hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(UserError) as info:
+        load_examples("hf:nobody/no_such_dataset:x:train")
+    kit.assert_one_sentence("Error: " + str(info.value), "'nobody/no_such_dataset'", "cannot be reached",
+                            "no cached copy")
+    assert datasets.config.HF_HUB_OFFLINE is False and huggingface_hub.constants.HF_HUB_OFFLINE is False
 
 
 def test_hf_loader_reads_a_local_dataset_folder(tmp_path: Path, kit: SimpleNamespace,
@@ -188,3 +205,9 @@ def test_missing_datasets_package_names_the_train_extra(tmp_path: Path, monkeypa
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(UserError, match=r"pip install 'kosql\[train\]'"):
         load_examples(tmp_path / "f")
+
+
+def test_a_renamed_db_id_column_must_exist(tmp_path: Path, kit: SimpleNamespace) -> None:
+    path = kit.write_csv(tmp_path / "d.csv", kit.GOOD_ROWS[:1])
+    with pytest.raises(UserError, match="missing required column 'database'"):
+        load_examples(path, db_id_col="database")

@@ -97,3 +97,19 @@ def test_tables_json_must_be_a_list(tmp_path: Path) -> None:
     t.write_text("{}")
     with pytest.raises(UserError, match="must be a list of objects with a db_id"):
         import_spider(t, t)
+
+
+def test_data_commands_read_a_spider_folder_or_questions_file(cli: Any, spider_dir: Path, tmp_path: Path) -> None:
+    from kosql.data.load import load_examples
+
+    rows = load_examples(spider_dir)
+    assert len(rows) == 6 and rows[0].db_path is not None and rows[0].extra == {"db_path": rows[0].db_path}
+    assert [r.to_dict() for r in load_examples(spider_dir / "dev.json")] == [r.to_dict() for r in rows]
+    code, out, _ = cli("data", "validate", spider_dir, "--problems", tmp_path / "p.jsonl")
+    assert code == 0 and "6 rows, 0 with problems" in out
+    code, out, _ = cli("data", "stats", spider_dir / "dev.json")
+    assert code == 0 and "6 rows, 2 db_ids" in out
+    code, out, _ = cli("data", "split", spider_dir, "--out-dir", tmp_path / "s", "--test-db", "concert_singer")
+    assert code == 0
+    code, out, _ = cli("data", "clean", spider_dir, "--out", tmp_path / "c.jsonl")
+    assert code == 0 and "kept 6 of 6 rows" in out

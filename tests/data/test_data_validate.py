@@ -131,3 +131,10 @@ def test_qualified_unknown_column_and_alias_are_caught(kit: SimpleNamespace) -> 
         (0, "unknown_column", "the answer uses column 'p.title', which the DDL does not define."),
         (1, "unknown_table", "the answer uses table 'x', which the DDL does not define."),
     ]
+
+
+def test_unknown_table_is_reported_once_not_with_its_columns(kit: SimpleNamespace) -> None:
+    ex = Example("1", "2", kit.MESSAGES_DDL, "q",
+                 "SELECT m.content FROM messages m WHERE m.sender_id = (SELECT user_id FROM users WHERE username = 'a')")
+    assert [(p.kind, p.message) for p in validate_examples([ex]).problems] == [
+        ("unknown_table", "the answer uses table 'users', which the DDL does not define.")]

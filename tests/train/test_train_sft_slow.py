@@ -57,7 +57,7 @@ def sft_run(tmp_path_factory: pytest.TempPathFactory, base_model_dir: str) -> di
     run = train_sft(cfg, progress=False, callbacks=[_stop_at(STOP_AT)])
     first_log = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
     interrupted = {"metrics": (run / "metrics.json").exists(), "adapter": (run / "adapter").exists(),
-                   "checkpoints": sorted(p.name for p in (run / "checkpoints").iterdir())}
+                   "checkpoints": sorted(p.name for p in (run / "checkpoints").glob("checkpoint-*"))}
     with pytest.raises(UserError, match="interrupted run; pass --resume"):
         train_sft(cfg, progress=False)
     train_sft(cfg, resume=True, progress=False)

@@ -1,0 +1,133 @@
+"""The prediction runner with the fake backend: output format, resume, Ctrl-C, repair of a cut line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kosql.data.rows import Example
+from kosql.errors import UserError
+from kosql.models.base import Backend, GenerationParams
+from kosql.models.fake import FakeBackend
+from kosql.models.runner import PRED_KEYS, generate_predictions, read_existing
+
+
+def _examples(n: int) -> list[Example]:
+    return [
+        Example(id=f"r{i}", db_id="shop", context=f"CREATE TABLE t{i} (id INT, 이름 TEXT);",
+                question=f"질문 {i}" + "?" * (i % 5), answer=f"SELECT * FROM t{i};")
+        for i in range(n)
+    ]
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_fake_backend_is_a_backend() -> None:
+    assert isinstance(FakeBackend(), Backend)
+
+
+def test_writes_every_row_with_the_contract_keys(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    rows = generate_predictions(_examples(11), FakeBackend(name="fake-m"), out, batch_size=4, progress=False)
+    assert [r["id"] for r in rows] == [f"r{i}" for i in range(11)]  # input order
+    lines = _lines(out)
+    assert sorted(r["id"] for r in lines) == sorted(f"r{i}" for i in range(11))
+    for row in lines:
+        assert tuple(row) == PRED_KEYS
+        assert row["model"] == "fake-m"
+        assert row["pred"] == f"SELECT * FROM t{row['id'][1:]};"  # extracted, chatter dropped
+        assert "### SQL 봇" in row["raw"]
+        assert row["completion_tokens"] > 0 and row["prompt_tokens"] > 0
+
+
+def test_rerun_skips_done_rows(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    generate_predictions(_examples(5), FakeBackend(), out, batch_size=2, progress=False)
+    backend = FakeBackend()
+    rows = generate_predictions(_examples(8), backend, out, batch_size=2, progress=False)
+    assert len(backend.seen) == 3  # only the 3 new rows were generated
+    assert len(rows) == 8
+    ids = [r["id"] for r in _lines(out)]
+    assert sorted(ids) == sorted(f"r{i}" for i in range(8)) and len(ids) == len(set(ids))
+
+
+def test_no_resume_starts_afresh(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    generate_predictions(_examples(3), FakeBackend(), out, progress=False)
+    backend = FakeBackend()
+    generate_predictions(_examples(3), backend, out, resume=False, progress=False)
+    assert len(backend.seen) == 3 and len(_lines(out)) == 3
+
+
+def test_ctrl_c_leaves_a_valid_file_and_resume_completes_exactly_once(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    examples = _examples(23)
+    with pytest.raises(KeyboardInterrupt):
+        generate_predictions(examples, FakeBackend(fail_after=10), out, batch_size=4, progress=False)
+    partial = _lines(out)  # every line parses
+    assert 0 < len(partial) < 23 and len(partial) % 4 == 0
+    backend = FakeBackend()
+    rows = generate_predictions(examples, backend, out, batch_size=4, progress=False)
+    assert len(backend.seen) == 23 - len(partial)
+    ids = [r["id"] for r in _lines(out)]
+    assert sorted(ids) == sorted(e.id for e in examples)
+    assert len(ids) == len(set(ids)) == 23
+    assert [r["id"] for r in rows] == [e.id for e in examples]
+
+
+def test_line_cut_by_a_kill_is_repaired_on_resume(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    generate_predictions(_examples(4), FakeBackend(), out, progress=False)
+    with out.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": "r7", "pred": "SELECT * FR')  # a kill in the middle of a write
+    done = read_existing(out)
+    assert sorted(done) == ["r0", "r1", "r2", "r3"]
+    assert out.read_text(encoding="utf-8").endswith("}\n")
+    backend = FakeBackend()
+    generate_predictions(_examples(8), backend, out, progress=False)
+    ids = [r["id"] for r in _lines(out)]
+    assert sorted(ids) == sorted(f"r{i}" for i in range(8)) and len(ids) == 8
+
+
+def test_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    out.write_text('{"id": "r0", "pred": "SELECT 1;"}', encoding="utf-8")
+    assert list(read_existing(out)) == ["r0"]
+    generate_predictions(_examples(2), FakeBackend(), out, progress=False)
+    assert [r["id"] for r in _lines(out)] == ["r0", "r1"]
+
+
+def test_corrupt_middle_line_is_a_user_error(tmp_path: Path) -> None:
+    out = tmp_path / "preds.jsonl"
+    out.write_text('{"id": "r0"}\nnot json\n{"id": "r1"}\n', encoding="utf-8")
+    with pytest.raises(UserError, match="line 2"):
+        generate_predictions(_examples(2), FakeBackend(), out, progress=False)
+
+
+def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
+    ex = _examples(2)
+    ex[1].id = ex[0].id
+    with pytest.raises(UserError, match="r0"):
+        generate_predictions(ex, FakeBackend(), tmp_path / "p.jsonl", progress=False)
+
+
+def test_chat_format_without_tokenizer_sends_the_user_message(tmp_path: Path) -> None:
+    backend = FakeBackend()
+    generate_predictions(_examples(1), backend, tmp_path / "p.jsonl", prompt_format="chat", progress=False)
+    assert backend.seen[0].startswith("당신은 SQL을 생성하는 SQL 봇입니다.")
+    assert backend.seen[0].endswith("### SQL:")
+
+
+def test_params_max_new_tokens_reaches_the_backend(tmp_path: Path) -> None:
+    rows = generate_predictions(_examples(2), FakeBackend(), tmp_path / "p.jsonl", progress=False,
+                                params=GenerationParams(max_new_tokens=2))
+    assert all(r["completion_tokens"] == 2 for r in rows)
+
+
+def test_progress_bar_runs(tmp_path: Path) -> None:
+    rows = generate_predictions(_examples(3), FakeBackend(), tmp_path / "p.jsonl", progress=True)
+    assert len(rows) == 3
