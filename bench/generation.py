@@ -4,7 +4,11 @@
     .venv/bin/python bench/generation.py --gpu      # CUDA only: bf16 and 4-bit, random ~1B Llama
 
 (a) seed: transformers ``pipeline`` on the default model, one prompt at a time, greedy, no stop
-    strings, ``max_length=512`` (prompt + answer), ``return_full_text=False``, ``truncation=True``;
+    strings, ``return_full_text=False``. The seed's ``max_length=512`` (prompt + answer) cannot be
+    kept: SmolLM2's tokenizer turns these Korean prompts into ~400-590 tokens (the seed's Yi-Ko
+    tokenizer needed far fewer), leaving 0-100 answer tokens, and transformers 5 refuses prompts
+    of 512+ tokens. So both ways get the same answer budget, ``--max-new-tokens`` (default 128);
+    ``--seed-max-length`` runs the literal seed call where prompts allow it;
 (b) kosql: ``HFBackend`` batched (length-sorted, left padding) with SQL stop strings.
 Each way runs in its own subprocess (so peak RSS is its own) with the same torch thread count.
 Writes bench/results/generation.json and generation.md.
@@ -82,7 +86,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_seed(prompts: list[str], threads: int) -> dict[str, Any]:
+def run_seed(prompts: list[str], threads: int, max_new_tokens: int, seed_max_length: bool) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
     from transformers.utils import logging as hf_logging
@@ -98,7 +102,10 @@ def run_seed(prompts: list[str], threads: int) -> dict[str, Any]:
     texts, tokens = [], 0
     start = time.perf_counter()
     for prompt in prompts:
-        out = pipe(prompt, do_sample=False, return_full_text=False, max_length=512, truncation=True)
+        if seed_max_length:  # the seed's literal call; fails for prompts of >= 512 tokens
+            out = pipe(prompt, do_sample=False, return_full_text=False, max_length=512, truncation=True)
+        else:
+            out = pipe(prompt, do_sample=False, return_full_text=False, max_new_tokens=max_new_tokens)
         text = out[0]["generated_text"]
         texts.append(text)
         tokens += len(tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -123,7 +130,7 @@ def run_kosql(prompts: list[str], threads: int, batch_size: int, max_new_tokens:
 def _child(args: argparse.Namespace) -> int:
     prompts = json.loads(Path(args.prompts).read_text(encoding="utf-8"))
     if args.way == "seed":
-        result = run_seed(prompts, args.threads)
+        result = run_seed(prompts, args.threads, args.max_new_tokens, args.seed_max_length)
     else:
         result = run_kosql(prompts, args.threads, args.batch_size, args.max_new_tokens)
     Path(args.result).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
@@ -134,7 +141,7 @@ def _spawn(way: str, prompts_file: Path, tmp: Path, args: argparse.Namespace, th
     result = tmp / f"{way}.json"
     cmd = [sys.executable, __file__, "--way", way, "--prompts", str(prompts_file), "--result", str(result),
            "--threads", str(threads), "--batch-size", str(args.batch_size),
-           "--max-new-tokens", str(args.max_new_tokens)]
+           "--max-new-tokens", str(args.max_new_tokens)] + (["--seed-max-length"] if args.seed_max_length else [])
     print(f"[{way}] running ...", flush=True)
     subprocess.run(cmd, check=True)
     data: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
@@ -167,7 +174,7 @@ def _markdown(report: dict[str, Any]) -> str:
         f"machine: {report['machine']}.", "",
         "| way | wall s | completion tokens | tokens/s | prompts/s | peak RSS MB |",
         "|---|---|---|---|---|---|",
-        f"| seed pipeline, 1 prompt at a time, max_length 512 | {s['seconds']:.1f} | {s['completion_tokens']} | "
+        f"| seed pipeline, 1 prompt at a time, no stops, {report['seed_budget']} | {s['seconds']:.1f} | {s['completion_tokens']} | "
         f"{s['tokens_per_s']:.1f} | {n / s['seconds']:.2f} | {s['peak_rss_mb']:.0f} |",
         f"| kosql batched (bs {report['batch_size']}) + stop strings, max_new_tokens "
         f"{report['max_new_tokens']} | {k['seconds']:.1f} | {k['completion_tokens']} | {k['tokens_per_s']:.1f} | "
@@ -188,7 +195,8 @@ def run_gpu_bench() -> dict[str, Any]:  # pragma: no cover - CUDA only
     out: dict[str, Any] = {}
     for mode in ("bf16", "4bit"):
         torch.manual_seed(0)
-        model = LlamaForCausalLM(cfg).to(torch.bfloat16)
+        model: Any = LlamaForCausalLM(cfg)
+        model = model.to(torch.bfloat16)
         if mode == "4bit":
             with tempfile.TemporaryDirectory() as tmp:
                 model.save_pretrained(tmp)
@@ -217,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--seed-max-length", action="store_true",
+                        help="seed way with its literal max_length=512 (needs prompts under 512 tokens)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = kosql's default)")
     parser.add_argument("--gpu", action="store_true", help="CUDA: bf16 / 4-bit throughput of a random 1B Llama")
     parser.add_argument("--way", choices=("seed", "kosql"), help=argparse.SUPPRESS)
@@ -255,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"load avg {os.getloadavg()[0]:.1f}",
         "batch_size": args.batch_size, "max_new_tokens": args.max_new_tokens,
+        "seed_budget": "max_length 512" if args.seed_max_length else f"max_new_tokens {args.max_new_tokens}",
         "seed": {k: v for k, v in seed.items() if k != "texts"},
         "kosql": {k: v for k, v in kosql.items() if k not in ("texts", "hit_limit")},
         "speedup": seed["seconds"] / kosql["seconds"],

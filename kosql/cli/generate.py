@@ -49,6 +49,8 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
             raise click.UsageError("--load-in-4bit works with the hf backend only.")
         opts["load_in_4bit"] = True
     if base_url is not None:
+        if backend != "openai":
+            raise click.UsageError("--base-url works with the openai backend only.")
         opts["base_url"] = base_url
     with console.status(f"Loading {model} ({backend}) ..."):
         generator = load_backend(backend, model, adapter=adapter, **opts)

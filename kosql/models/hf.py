@@ -24,6 +24,18 @@ from kosql.models.resolve import (
 from kosql.sql.extract import stop_index
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+MIN_SHARED_PREFIX = 16
+
+
+def common_prefix_len(rows: Sequence[Sequence[int]]) -> int:
+    """Length of the token prefix shared by all rows, keeping at least one own token per row."""
+    if not rows:
+        return 0
+    first, limit = rows[0], min(len(r) for r in rows) - 1
+    k = 0
+    while k < limit and all(r[k] == first[k] for r in rows):
+        k += 1
+    return max(k, 0)
 
 
 def cpu_count() -> int:
@@ -94,12 +106,14 @@ class HFBackend:
         cpu_bf16: bool | None = None,
         num_threads: int | None = None,
         merge_adapter: bool = True,
+        prefix_cache: bool = True,
     ) -> None:
         import torch
 
         if dtype not in DTYPES:
             raise UserError(f"Unknown dtype '{dtype}': choose one of {', '.join(DTYPES)}.")
         self.model_name = model
+        self.prefix_cache = prefix_cache
         self.name = model if adapter is None else f"{model}+{os.path.basename(os.path.normpath(adapter))}"
         torch.set_num_threads(num_threads or default_threads())
         if device == "auto":
@@ -216,7 +230,12 @@ class HFBackend:
 
         n = max(1, params.num_return_sequences)
         encoded = self.encode(prompts)
-        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
+        # Prompts sorted by their tokens: rows sharing a schema (DDL) land in one batch, whose
+        # common prefix is then computed once (prefix cache); else longest first.
+        if self.prefix_cache and n == 1:
+            order = sorted(range(len(prompts)), key=lambda i: encoded[i])
+        else:
+            order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
         results: list[list[Generation]] = [[] for _ in prompts]
         if not params.greedy:
             torch.manual_seed(params.seed)
@@ -228,14 +247,45 @@ class HFBackend:
                 results[i] = gens[k * n:(k + 1) * n]
         return [g for group in results for g in group]
 
-    def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
+    def _autocast(self) -> Any:
         import contextlib
 
         import torch
 
+        return torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast_bf16 else contextlib.nullcontext()
+
+    def _prefix_cached_inputs(self, batch: list[list[int]], shared: int) -> dict[str, Any]:
+        """Inputs whose first ``shared`` tokens (common to every row) are already in a KV cache.
+
+        Layout per row: shared prefix, left padding, the row's own suffix; the attention mask
+        hides the padding and position ids follow the mask, so each row sees its exact prompt.
+        """
+        import torch
+
+        pad = int(self.tokenizer.pad_token_id)
+        suffixes = [row[shared:] for row in batch]
+        width = max(len(s) for s in suffixes)
+        ids = [batch[0][:shared] + [pad] * (width - len(s)) + s for s in suffixes]
+        mask = [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
+        device = self.model.device
+        with torch.inference_mode(), self._autocast():
+            prefix = torch.tensor([batch[0][:shared]], device=device)
+            out = self.model(input_ids=prefix, use_cache=True)
+            cache = getattr(out, "cache", None) or out.past_key_values
+        cache.batch_repeat_interleave(len(batch))
+        return {"input_ids": torch.tensor(ids, device=device),
+                "attention_mask": torch.tensor(mask, device=device), "cache": cache}
+
+    def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
+        import torch
+
         t0 = time.perf_counter()
-        enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
-        enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        shared = common_prefix_len(batch) if self.prefix_cache and n == 1 and len(batch) > 1 else 0
+        if shared >= MIN_SHARED_PREFIX:
+            enc = self._prefix_cached_inputs(batch, shared)
+        else:
+            enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
+            enc = {k: v.to(self.model.device) for k, v in enc.items()}
         prompt_len = int(enc["input_ids"].shape[1])
         criteria = _make_stopping_criteria(self.tokenizer, params.stop, prompt_len, len(batch) * n)
         from transformers import StoppingCriteriaList
@@ -251,9 +301,7 @@ class HFBackend:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=None)
-        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast_bf16
-                    else contextlib.nullcontext())
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode(), self._autocast():
             out = self.model.generate(**enc, **kwargs)
         seconds = time.perf_counter() - t0
         new = out[:, prompt_len:].tolist()

@@ -7,6 +7,7 @@ by a kill is dropped on resume and that row is generated again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -124,7 +125,7 @@ def generate_predictions(
     pending = [e for e in examples if e.id not in done]
     params = params or GenerationParams(batch_size=batch_size)
     if params.batch_size != batch_size:
-        params = GenerationParams(**{**params.__dict__, "batch_size": batch_size})
+        params = dataclasses.replace(params, batch_size=batch_size)
     prompts = build_prompts(pending, backend, prompt_format) if pending else []
     order = sorted(range(len(pending)), key=lambda i: len(prompts[i]), reverse=True)
     with _Progress(progress, total=len(examples), completed=len(examples) - len(pending)) as bar, \

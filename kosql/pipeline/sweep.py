@@ -25,7 +25,7 @@ from kosql.errors import UserError
 
 RESULT_FIELDS: tuple[str, ...] = (
     "point", "label", "stage", "ex", "ex_lo", "ex_hi", "ex_heldout", "ex_in_domain", "ts_ex", "em",
-    "n", "train_seconds", "train_rows", "final_loss", "run_dir",
+    "n", "train_seconds", "train_rows", "train_steps", "train_tokens", "final_loss", "run_dir",
 )
 
 
@@ -41,6 +41,8 @@ class SweepConfig:
                                       metadata={"help": "Fields varied together (equal-length lists)."})
     stage: list[str] = field(default_factory=lambda: ["sft"],
                              metadata={"help": "'sft' and/or 'sft+dpo' for each point."})
+    train_overrides: list[str] = field(default_factory=list,
+                                       metadata={"help": "key=value overrides applied to every point."})
     dpo_config: str | None = field(default=None, metadata={"help": "DPO config for 'sft+dpo' points."})
     test_data: str = field(default="bundled:small",
                            metadata={"help": "Test rows: a JSONL/CSV path or 'bundled:<size>'."})
@@ -70,8 +72,8 @@ class SweepPoint:
             parts.append(self.stage)
         return ", ".join(parts) or "base config"
 
-    def override_args(self) -> list[str]:
-        return [f"{k}={_yaml_value(v)}" for k, v in self.overrides]
+    def override_args(self, common: Sequence[str] = ()) -> list[str]:
+        return [*common, *(f"{k}={_yaml_value(v)}" for k, v in self.overrides)]
 
 
 def _yaml_value(value: Any) -> str:

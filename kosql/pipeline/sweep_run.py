@@ -22,7 +22,8 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
         (point_dir / "point.json").write_text(json.dumps(
             {"label": point.label, "overrides": point.override_args(), "stage": point.stage},
             ensure_ascii=False, indent=2), encoding="utf-8")
-        run_dir, train_metrics = train_sft_run(cfg.train_config, point.override_args(), point_dir / "train")
+        run_dir, train_metrics = train_sft_run(cfg.train_config, point.override_args(cfg.train_overrides),
+                                                point_dir / "train")
         model = _model_name(run_dir)
         adapter = adapter_dir(run_dir)
         if point.stage == "sft+dpo":
@@ -44,9 +45,11 @@ def summarize_point(rows: list[dict[str, Any]], train_metrics: dict[str, Any], r
     return {
         "ex": ex.acc, "ex_lo": lo, "ex_hi": hi, "ex_heldout": held.acc, "ex_in_domain": ind.acc,
         "ts_ex": cell(rows, "ts_ex").acc, "em": cell(rows, "em").acc, "n": ex.n,
-        "train_seconds": train_metrics.get("train_runtime") or train_metrics.get("train_seconds"),
-        "train_rows": train_metrics.get("train_rows"),
-        "final_loss": train_metrics.get("train_loss") or train_metrics.get("final_loss"),
+        "train_seconds": train_metrics.get("train_seconds"),
+        "train_rows": train_metrics.get("rows_trained"),
+        "train_steps": train_metrics.get("global_step"),
+        "train_tokens": train_metrics.get("tokens_seen"),
+        "final_loss": train_metrics.get("last_loss"),
         "run_dir": str(run_dir),
     }
 
@@ -81,7 +84,7 @@ def validate_points(cfg: SweepConfig) -> None:
     from kosql.train.config import SFTConfig
 
     for point in expand_points(cfg):
-        load_config(SFTConfig, cfg.train_config, point.override_args())
+        load_config(SFTConfig, cfg.train_config, point.override_args(cfg.train_overrides))
 
 
 def run_sweep_for_real(cfg: SweepConfig, out_dir: Path, console: Console | None = None) -> Path:

@@ -73,7 +73,7 @@ def test_zero_lora_adapter_changes_nothing_and_foreign_adapter_is_refused(
     params = GenerationParams(max_new_tokens=12)
     expected = backend.generate([prompt], params)[0].text
     peft_model = get_peft_model(backend.model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
-    peft_model.save_pretrained(tmp_path / "ad")  # lora_B starts at zero: same outputs
+    peft_model.save_pretrained(str(tmp_path / "ad"))  # lora_B starts at zero: same outputs
     backend.model = peft_model.unload()
     with_adapter = HFBackend("smollm2-135m", adapter=str(tmp_path / "ad"))
     assert with_adapter.generate([prompt], params)[0].text == expected

@@ -30,7 +30,7 @@ def _sft_cfg(data: Path, out: Path, model: str) -> SFTConfig:
         "model": {"name": model},
         "train": {"max_steps": STEPS, "batch_size": 2, "learning_rate": 2e-3, "warmup_ratio": 0.0,
                   "lr_scheduler": "constant", "logging_steps": 1, "save_steps": STOP_AT},
-        "eval": {"dev_rows": 2, "max_new_tokens": 32},
+        "eval": {"dev_rows": 2, "max_new_tokens": 24},
     })
 
 
@@ -145,7 +145,7 @@ def test_dpo_from_fake_generations(sft_run: dict[str, Any]) -> None:
         "data": {"train": str(sft_run["data"]), "dev": str(sft_run["data"]), "max_length": 256},
         "sampling": {"questions": 4, "k": 3},
         "dpo": {"max_steps": 2, "batch_size": 2, "learning_rate": 1e-4, "logging_steps": 1},
-        "eval": {"dev_rows": 2, "max_new_tokens": 32},
+        "eval": {"dev_rows": 1, "max_new_tokens": 24},
     })
 
     def fake_sampler(model: Any, tokenizer: Any, rows: list[Any]) -> dict[str, list[str]]:

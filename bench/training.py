@@ -1,0 +1,176 @@
+"""Training throughput: kosql's batching vs naive padded batches (LoRA, default model, CPU).
+
+The same rows of the bundled small train split go through the same LoRA model (smollm2-135m, r 16 on
+all linear layers, bf16 autocast, AdamW) in three ways, each in its own process (so peak RSS is per
+mode):
+
+- ``naive``: random batches padded to ``max_length`` (what a fixed block size does);
+- ``grouped``: kosql's default (``train.batching: grouped``): length-grouped batches padded to the
+  longest row, loss on the SQL only;
+- ``padding_free``: rows concatenated without padding (``train.batching: padding_free``; TRL's
+  padding-free collator, block-diagonal attention from position ids).
+
+Batches are built with TRL's collator, exactly as ``kosql train`` feeds the model. Throughput is real
+(non-padding) tokens per second over the timed steps (one warm-up step is not timed).
+
+Run: ``.venv/bin/python bench/training.py [--rows 24] [--batch 4] [--max-length 768]``; writes
+``bench/results/training.json`` and ``.md``. Target: grouped / naive >= 1.3x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MODES = ("naive", "grouped", "padding_free")
+
+
+def _records(rows: int, max_length: int, seed: int) -> list[dict[str, Any]]:
+    from kosql.data.synth import bundled_dataset
+    from kosql.models.resolve import resolve_model
+    from kosql.train.data import build_records, load_rows, select_rows
+    from kosql.train.modeling import load_tokenizer
+
+    tok = load_tokenizer(resolve_model("smollm2-135m"))
+    examples = load_rows(str(bundled_dataset("small")), "train", field_name="data.train")
+    examples = select_rows(examples, max_rows=rows * 3, seed=seed)
+    records, _ = build_records(examples, tok, max_length=max_length)
+    return [r.to_features() for r in records[:rows]]
+
+
+def _batches(records: list[dict[str, Any]], mode: str, batch: int, max_length: int, seed: int,
+             pad_id: int) -> list[dict[str, Any]]:
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    feats = [{"input_ids": r["input_ids"],
+              "labels": [t if m else -100 for t, m in zip(r["input_ids"], r["completion_mask"], strict=True)]}
+             for r in records]
+    if mode == "naive":
+        random.Random(seed).shuffle(feats)
+        collate = DataCollatorForLanguageModeling(pad_token_id=pad_id, pad_to_multiple_of=max_length)
+    elif mode == "grouped":
+        feats.sort(key=lambda f: len(f["input_ids"]), reverse=True)
+        collate = DataCollatorForLanguageModeling(pad_token_id=pad_id)
+    else:
+        random.Random(seed).shuffle(feats)
+        collate = DataCollatorForLanguageModeling(pad_token_id=pad_id, padding_free=True)
+    out = [collate(feats[i:i + batch]) for i in range(0, len(feats), batch)]
+    if mode == "grouped":
+        random.Random(seed).shuffle(out)  # batch order stays random, as with LengthGroupedSampler
+    return out
+
+
+def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threads: int | None) -> dict[str, Any]:
+    """Train on ``rows`` rows in ``mode``; returns tokens/s and peak RSS of this process."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from kosql.models.resolve import resolve_model
+    from kosql.train.modeling import load_tokenizer, lora_config
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    path = resolve_model("smollm2-135m")
+    tok = load_tokenizer(path)
+    records = _records(rows, max_length, seed)
+    batches = _batches(records, mode, batch, max_length, seed, int(tok.pad_token_id))
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32),
+                           lora_config(16, 32, 0.05, ["all-linear"]))
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    timed_tokens = timed_padded = 0
+    seconds = 0.0
+    losses = []
+    for i, b in enumerate(batches):
+        inputs = {k: v for k, v in b.items() if k in ("input_ids", "attention_mask", "position_ids", "labels")}
+        real = int(b["attention_mask"].sum()) if "attention_mask" in b else int(b["input_ids"].numel())
+        t0 = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(**inputs).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        dt = time.perf_counter() - t0
+        losses.append(float(loss))
+        if i > 0:  # the first step warms up kernels and allocators
+            seconds += dt
+            timed_tokens += real
+            timed_padded += int(b["input_ids"].numel())
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"mode": mode, "steps_timed": len(batches) - 1, "real_tokens": timed_tokens,
+            "computed_tokens": timed_padded, "padding_share": round(1 - timed_tokens / timed_padded, 3),
+            "seconds": round(seconds, 2), "tokens_per_second": round(timed_tokens / seconds, 1),
+            "peak_rss_mb": round(rss_mb, 1), "mean_loss": round(sum(losses) / len(losses), 4)}
+
+
+def _write(results: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "training.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    lines = ["# Training throughput (LoRA, smollm2-135m, CPU)", "",
+             f"{results['rows']} rows of the bundled small train split, batch {results['batch']}, "
+             f"max_length {results['max_length']}, bf16 autocast, {results['machine']}.", "",
+             "| mode | real tokens/s | padding share | peak RSS (MB) | timed steps |",
+             "|---|---:|---:|---:|---:|"]
+    for r in results["modes"]:
+        lines.append(f"| {r['mode']} | {r['tokens_per_second']} | {r['padding_share']:.0%} | {r['peak_rss_mb']} | "
+                     f"{r['steps_timed']} |")
+    lines += ["", f"grouped / naive = **{results['ratio_grouped']}x**, padding_free / naive = "
+              f"**{results['ratio_padding_free']}x** (target >= 1.3x).", "",
+              "Note: the machine is shared; absolute numbers vary with its load, the ratios less so."]
+    (out_dir / "training.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--max-length", type=int, default=768)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    ap.add_argument("--mode", help=argparse.SUPPRESS)  # internal: run one mode, print JSON
+    args = ap.parse_args(argv)
+    if args.mode:
+        print(json.dumps(run_mode(args.mode, args.rows, args.batch, args.max_length, args.seed, args.threads)))
+        return 0
+    results: dict[str, Any] = {"rows": args.rows, "batch": args.batch, "max_length": args.max_length,
+                               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "modes": []}
+    for mode in args.modes.split(","):
+        cmd = [sys.executable, __file__, "--mode", mode, "--rows", str(args.rows), "--batch", str(args.batch),
+               "--max-length", str(args.max_length), "--seed", str(args.seed)]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            return 1
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"{mode:>12}: {res['tokens_per_second']:>7} tok/s  padding {res['padding_share']:.0%}  "
+              f"peak RSS {res['peak_rss_mb']} MB  ({res['seconds']} s)")
+        results["modes"].append(res)
+    by_mode = {r["mode"]: r for r in results["modes"]}
+    for mode in ("grouped", "padding_free"):
+        if "naive" in by_mode and mode in by_mode:
+            results[f"ratio_{mode}"] = round(by_mode[mode]["tokens_per_second"] / by_mode["naive"]["tokens_per_second"], 2)
+            print(f"{mode} / naive = {results[f'ratio_{mode}']}x (target >= 1.3x)")
+    results.setdefault("ratio_grouped", None)
+    results.setdefault("ratio_padding_free", None)
+    _write(results, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

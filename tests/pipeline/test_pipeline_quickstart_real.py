@@ -1,0 +1,34 @@
+"""`kosql quickstart` end to end with the real default model, shrunk to a few rows and steps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kosql.cli.main import main
+
+
+@pytest.mark.slow
+def test_quickstart_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("trl")
+    out = tmp_path / "qs"
+    args = ["quickstart", "--out", str(out), "--test-per-split", "2", "--max-new-tokens", "24",
+            "--batch-size", "4", "train.max_steps=1", "train.batch_size=2", "data.max_rows=4",
+            "data.check_sql=false", "eval.dev_rows=0"]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["test_rows"] == {"heldout_domain": 2, "in_domain": 2}
+    assert set(summary["results"]) == {"smollm2-135m (base)", "smollm2-135m + LoRA"}
+    for name in ("report.md", "report.html", "ex_by_split.png", "base/preds.jsonl",
+                 "finetuned/eval/per_row.jsonl", "train/adapter/adapter_config.json"):
+        assert (out / name).exists(), name
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| smollm2-135m + LoRA |" in report and "held-out domains" in report
+    printed = capsys.readouterr().out
+    assert "min left" in printed and "TS-EX" in printed
+    # a rerun resumes: generation and training outputs are reused, not redone
+    preds_mtime = (out / "base" / "preds.jsonl").stat().st_mtime
+    assert main(args) == 0
+    assert (out / "base" / "preds.jsonl").stat().st_mtime == preds_mtime
