@@ -4,9 +4,11 @@ The same rows of the bundled small train split go through the same LoRA model (s
 all linear layers, bf16 autocast, AdamW) in three ways, each in its own process (so peak RSS is per
 mode):
 
-- ``naive``: random batches padded to ``max_length`` (what a fixed block size does);
+- ``naive``: random batches padded to ``max_length`` (what a fixed block size does), loss on the whole
+  text with full ``(batch, seq, vocab)`` logits;
 - ``grouped``: kosql's default (``train.batching: grouped``): length-grouped batches padded to the
-  longest row, loss on the SQL only;
+  longest row, loss on the SQL only, the LM head run only on the SQL positions (TRL's fused LM head,
+  as in ``SFTTrainer``);
 - ``padding_free``: rows concatenated without padding (``train.batching: padding_free``; TRL's
   padding-free collator, block-diagonal attention from position ids).
 
@@ -52,9 +54,12 @@ def _batches(records: list[dict[str, Any]], mode: str, batch: int, max_length: i
              pad_id: int) -> list[dict[str, Any]]:
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
-    feats = [{"input_ids": r["input_ids"],
-              "labels": [t if m else -100 for t, m in zip(r["input_ids"], r["completion_mask"], strict=True)]}
-             for r in records]
+    if mode == "naive":  # a fixed-block trainer: loss on the whole text, full logits
+        feats = [{"input_ids": r["input_ids"]} for r in records]
+    else:  # kosql: loss on the SQL + EOS only
+        feats = [{"input_ids": r["input_ids"],
+                  "labels": [t if m else -100 for t, m in zip(r["input_ids"], r["completion_mask"], strict=True)]}
+                 for r in records]
     if mode == "naive":
         random.Random(seed).shuffle(feats)
         collate = DataCollatorForLanguageModeling(pad_token_id=pad_id, pad_to_multiple_of=max_length)
@@ -86,8 +91,13 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     tok = load_tokenizer(path)
     records = _records(rows, max_length, seed)
     batches = _batches(records, mode, batch, max_length, seed, int(tok.pad_token_id))
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32),
-                           lora_config(16, 32, 0.05, ["all-linear"]))
+    base = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    fused = mode != "naive"
+    if fused:  # what TRL's SFTTrainer does: LM head only on positions with a label (the SQL + EOS)
+        from trl.trainer.utils import add_fused_lm_head
+
+        add_fused_lm_head(base)
+    model = get_peft_model(base, lora_config(16, 32, 0.05, ["all-linear"]))
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     timed_tokens = timed_padded = 0
@@ -98,7 +108,7 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
         real = int(b["attention_mask"].sum()) if "attention_mask" in b else int(b["input_ids"].numel())
         t0 = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = model(**inputs).loss
+            loss = model(**inputs, fused_lm_head=True).loss if fused else model(**inputs).loss
         loss.backward()
         opt.step()
         opt.zero_grad()
@@ -134,7 +144,7 @@ def _write(results: dict[str, Any], out_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=20)
+    ap.add_argument("--rows", type=int, default=12)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--max-length", type=int, default=768)
     ap.add_argument("--seed", type=int, default=0)

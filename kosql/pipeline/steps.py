@@ -108,8 +108,12 @@ def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Pat
     from kosql.train.sft import train_sft
 
     cfg = load_config(SFTConfig, config_path, [*overrides, f"output_dir={output_dir}", "overwrite=true"])
-    run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True))
-    metrics_path = run_dir / "metrics.json"
+    metrics_path = output_dir / "metrics.json"
+    if metrics_path.exists() and (output_dir / "adapter" / "adapter_config.json").exists():
+        run_dir = output_dir  # finished earlier: a rerun of the same run folder reuses it
+    else:
+        run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True))
+        metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
     return run_dir, metrics
 
