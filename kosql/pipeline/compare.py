@@ -8,26 +8,21 @@ database; such rows are left out of that metric's denominator and counted in ``n
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from kosql.evaluate.stats import wilson_interval
 
 METRICS: tuple[tuple[str, str], ...] = (("ex", "EX"), ("ts_ex", "TS-EX"), ("em", "EM"))
 SPLITS: tuple[tuple[str, str], ...] = (("heldout_domain", "held-out domains"), ("in_domain", "in-domain"))
 HARDNESS: tuple[str, ...] = ("easy", "medium", "hard", "extra")
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for k successes out of n (95 % by default)."""
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95 % Wilson score interval for k successes out of n ((0, 0) when n is 0)."""
+    return wilson_interval(k, n)
 
 
 @dataclass
