@@ -61,3 +61,17 @@ def test_qlora_on_cpu_is_a_clear_error() -> None:
 
     with pytest.raises(UserError, match=r"^model\.method: 'qlora' .* needs a CUDA GPU"):
         load_model("/nonexistent", method="qlora")
+
+
+def test_merge_and_dpo_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kosql.cli.main import main
+
+    assert main(["merge", "--run", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+    assert "--run: run folder" in capsys.readouterr().err
+    cfg = tmp_path / "dpo.yaml"
+    cfg.write_text(f"sft_run: {tmp_path / 'nope'}\ndata:\n  train: x.jsonl\nsampling:\n  k: 0\n", encoding="utf-8")
+    assert main(["dpo", "--config", str(cfg)]) == 2
+    assert "field 'sampling.k' must be at least 1, got 0" in capsys.readouterr().err
+    cfg.write_text(f"sft_run: {tmp_path / 'nope'}\ndata:\n  train: x.jsonl\n", encoding="utf-8")
+    assert main(["dpo", "--config", str(cfg)]) == 2
+    assert "sft_run: run folder" in capsys.readouterr().err
