@@ -47,17 +47,17 @@ def cpu_count() -> int:
 
 
 def default_threads() -> int:
-    """Threads for torch on the CPU: the core count, fewer when other processes keep cores busy.
+    """Threads for torch on the CPU: ``KOSQL_THREADS`` when set, else the cores this process may use.
 
-    With more runnable processes than cores, OpenMP threads wait on each other: on the shared
-    2-core dev machine one thread decoded ~7x faster than two (see bench/generation.py).
+    On a shared machine with more runnable processes than cores, OpenMP threads wait on each other
+    (one thread decoded ~7x faster than two on a loaded 2-core machine, see bench/generation.py):
+    set ``KOSQL_THREADS=1`` there. The load average is not used to guess: it counts this process's
+    own recent work too (right after training it would halve generation speed).
     """
-    cores = cpu_count()
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - not available
-        return cores
-    return max(1, min(cores, cores - int(load + 0.5)))
+    env = os.environ.get("KOSQL_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return cpu_count()
 
 
 def cpu_supports_bf16() -> bool:

@@ -17,13 +17,13 @@ def test_common_prefix_keeps_one_own_token_per_row() -> None:
     assert common_prefix_len([]) == 0
 
 
-def test_default_threads_between_one_and_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+def test_default_threads_cores_or_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KOSQL_THREADS", raising=False)
     assert default_threads() == cpu_count()
-    monkeypatch.setattr(os, "getloadavg", lambda: (99.0, 0.0, 0.0))
+    monkeypatch.setenv("KOSQL_THREADS", "1")
     assert default_threads() == 1
+    monkeypatch.setenv("KOSQL_THREADS", "zero")
+    assert default_threads() == cpu_count()
 
 
 def test_generation_params_defaults() -> None:
