@@ -27,6 +27,8 @@ class DataConfig:
     data_fraction: float = _f(1.0, "Fraction of the training rows to use (the seed's 20-100 % experiment).",
                               min=0.0, max=1.0)
     max_rows: int | None = _f(None, "Use at most this many training rows after data_fraction (null = all).", min=1)
+    pool_rows: int | None = _f(None, "Take data_fraction of a fixed seeded pool of this many rows instead of all "
+                                     "rows (small-scale data-fraction sweeps; null = all rows).", min=1)
     seed: int = _f(0, "Seed of the row sampling (data_fraction / max_rows).")
     max_length: int = _f(512, "Token limit of prompt + SQL + EOS; longer rows are reported and dropped.", min=16)
     check_sql: bool = _f(True, "Execute every gold SQL on its database (when the row has a db_path) before training "

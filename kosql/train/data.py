@@ -104,13 +104,16 @@ def load_rows(spec: str, split: str, *, field_name: str) -> list[Example]:
 
 
 def select_rows(rows: list[Example], *, fraction: float = 1.0, max_rows: int | None = None,
-                seed: int = 0) -> list[Example]:
+                seed: int = 0, pool_rows: int | None = None) -> list[Example]:
     """A reproducible subset: ``ceil(fraction * n)`` rows sampled with ``seed``, then at most ``max_rows``.
 
-    The kept rows stay in their original order.
+    With ``pool_rows`` the fraction is taken of a fixed seeded pool of that many rows instead of all
+    ``n``; smaller fractions are subsets of larger ones either way (one shuffled order). The kept
+    rows stay in their original order.
     """
     n = len(rows)
-    keep = n if fraction >= 1.0 else max(1, math.ceil(fraction * n)) if n else 0
+    base = n if pool_rows is None else min(n, pool_rows)
+    keep = base if fraction >= 1.0 else max(1, math.ceil(fraction * base)) if base else 0
     if max_rows is not None:
         keep = min(keep, max_rows)
     if keep >= n:

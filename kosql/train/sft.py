@@ -67,7 +67,7 @@ def prepare_data(cfg: SFTConfig, tokenizer: Any, echo: Printer = print) -> Prepa
     """Load, sample, check and tokenize the training rows of ``cfg`` (reports drops and SQL failures)."""
     d = cfg.data
     rows = load_rows(d.train, "train", field_name="data.train")
-    rows = select_rows(rows, fraction=d.data_fraction, max_rows=d.max_rows, seed=d.seed)
+    rows = select_rows(rows, fraction=d.data_fraction, max_rows=d.max_rows, seed=d.seed, pool_rows=d.pool_rows)
     gold = check_gold_sql(rows) if d.check_sql else GoldCheck(note="gold SQL check disabled (data.check_sql)")
     records, dropped = build_records(rows, tokenizer, fmt=d.prompt_format, max_length=d.max_length,
                                      drop_ids=gold.failed_ids if d.drop_failing_sql else None)

@@ -50,6 +50,14 @@ def test_select_rows_fraction_max_rows_seed() -> None:
     assert len(select_rows(rows, fraction=0.01)) == 1
 
 
+def test_select_rows_pool_gives_nested_fractions() -> None:
+    rows = [_row(i) for i in range(50)]
+    picks = [{r.id for r in select_rows(rows, fraction=f, seed=3, pool_rows=10)} for f in (0.2, 0.6, 1.0)]
+    assert [len(p) for p in picks] == [2, 6, 10]
+    assert picks[0] <= picks[1] <= picks[2]
+    assert len(select_rows(rows, fraction=1.0, pool_rows=100)) == 50
+
+
 def test_records_mask_the_prompt_and_end_with_eos() -> None:
     tok = CharTokenizer()
     row = _row(0, answer="  SELECT a FROM t;  ")
