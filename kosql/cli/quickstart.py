@@ -15,7 +15,7 @@ import click
               help="Base model: smollm2-135m, gemma3-270m, a local folder or a hub id.")
 @click.option("--data", "dataset", default="bundled:small", show_default=True,
               help="Dataset: 'bundled:small', 'bundled:full' or a folder with train/test JSONL.")
-@click.option("--test-per-split", default=100, show_default=True,
+@click.option("--test-per-split", default=60, show_default=True,
               help="Test rows taken from each split (held-out domains, in-domain).")
 @click.option("--train-config", default=None, help="SFT config YAML (default: configs/sft-cpu-smollm2.yaml).")
 @click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")

@@ -32,7 +32,7 @@ from kosql.pipeline.steps import (
 )
 
 # First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
-_GUESS = {"data": 10.0, "base": 300.0, "train": 480.0, "finetuned": 200.0, "report": 5.0}
+_GUESS = {"data": 30.0, "base": 240.0, "train": 660.0, "finetuned": 200.0, "report": 5.0}
 
 
 @dataclass
@@ -42,7 +42,7 @@ class QuickstartOptions:
     out: Path = field(metadata={"help": "Run folder."})
     model: str = field(default="smollm2-135m", metadata={"help": "Base model."})
     dataset: str = field(default="bundled:small", metadata={"help": "Dataset spec."})
-    test_per_split: int = field(default=100, metadata={"help": "Test rows per split."})
+    test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
     train_config: str | None = field(default=None, metadata={"help": "SFT config (default: CPU config)."})
     train_overrides: list[str] = field(default_factory=list, metadata={"help": "key=value for training."})
     batch_size: int = field(default=16, metadata={"help": "Generation batch size."})
@@ -109,7 +109,8 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
 
     t = clock.start("train", "LoRA fine-tuning (CPU config)")
     config = opts.train_config or default_train_config()
-    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", *opts.train_overrides]
+    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
+                 *opts.train_overrides]
     run_dir, train_metrics = train_sft_run(config, overrides, out / "train")
     summary["train"] = {"run_dir": str(run_dir), **{k: v for k, v in train_metrics.items()
                                                      if isinstance(v, int | float | str)}}
