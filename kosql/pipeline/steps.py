@@ -10,41 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kosql.data.rows import Example, read_jsonl, write_jsonl
-from kosql.errors import UserError
+from kosql.data.rows import Example, write_jsonl
 
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def resolve_dataset(spec: str) -> Path:
-    """'bundled:<size>' -> the bundled dataset folder (generated on first use); a path -> itself."""
-    if spec.startswith("bundled:"):
-        from kosql.data.synth import bundled_dataset
-
-        return Path(bundled_dataset(size=spec.split(":", 1)[1] or "small"))
-    path = Path(spec)
-    if not path.exists():
-        raise UserError(f"{spec}: no such dataset file or folder.")
-    return path
-
-
 def load_split(spec: str, split_file: str = "test.jsonl") -> list[Example]:
-    """Rows of one split of a dataset spec; relative ``db_path`` values are made absolute."""
-    path = resolve_dataset(spec)
-    file = path / split_file if path.is_dir() else path
-    if path.is_dir() and not file.exists():
-        raise UserError(f"{path}: has no {split_file}.")
-    if file.suffix == ".jsonl":
-        rows = read_jsonl(file)
-    else:
-        from kosql.data.load import load_examples
+    """Rows of one split of a dataset spec ('bundled:<size>', a folder or a file), with absolute
+    ``db_path`` values (the same resolution ``kosql train`` uses for ``data.train``)."""
+    from kosql.train.data import load_rows
 
-        rows = load_examples(str(file))
-    for row in rows:
-        db = row.extra.get("db_path")
-        if db and not Path(str(db)).is_absolute():
-            row.extra["db_path"] = str((file.parent / str(db)).resolve())
-    return rows
+    return load_rows(spec, split_file.removesuffix(".jsonl"), field_name="test_data")
 
 
 def pick_test_rows(rows: Sequence[Example], per_split: int, seed: int = 0) -> list[Example]:
