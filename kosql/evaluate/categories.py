@@ -33,7 +33,7 @@ CATEGORIES: tuple[str, ...] = (
 UNSCORED: frozenset[str] = frozenset({"gold_error", "unscored", "error"})
 
 _STRING_OR_IDENT_RE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
-_ERROR_KIND_TO_CATEGORY = {
+ERROR_KIND_TO_CATEGORY = {
     "syntax": "syntax_error",
     "unknown_table": "unknown_table",
     "unknown_column": "unknown_column",
@@ -81,7 +81,7 @@ def category_for_error(error_kind: str | None, pred_sql: str) -> str:
         return "extra_text"
     if error_kind == "multiple_statements":
         return "syntax_error"
-    return _ERROR_KIND_TO_CATEGORY.get(error_kind or "", "runtime_error")
+    return ERROR_KIND_TO_CATEGORY.get(error_kind or "", "runtime_error")
 
 
 def categorize(pred_sql: str, *, gold_ok: bool, pred_ok: bool, pred_error_kind: str | None,

@@ -82,9 +82,9 @@ class TestSuiteResult:
             return "gold_error"
         if self.status == "pred_untranspilable":
             return "syntax_error" if self.error_kind == "syntax" else "untranspilable"
-        from kosql.evaluate.categories import _ERROR_KIND_TO_CATEGORY
+        from kosql.evaluate.categories import ERROR_KIND_TO_CATEGORY
 
-        return _ERROR_KIND_TO_CATEGORY.get(self.error_kind or "", "runtime_error")
+        return ERROR_KIND_TO_CATEGORY.get(self.error_kind or "", "runtime_error")
 
 
 class _LRU(OrderedDict[Any, Any]):
