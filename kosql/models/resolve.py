@@ -61,12 +61,9 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
 
 def cache_root() -> Path:
     """Where converted models live: ``$KOSQL_CACHE_DIR`` or the platform user cache dir."""
-    override = os.environ.get("KOSQL_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
+    from kosql.cache import cache_root as root
 
-    return Path(platformdirs.user_cache_dir("kosql"))
+    return root()
 
 
 def converted_dir(name: str) -> Path:

@@ -208,9 +208,9 @@ def render_stats(summary: SynthSummary, rows: list[tuple[Domain, Candidate]],
 
 
 def _cache_root() -> Path:
-    from platformdirs import user_cache_dir
+    from kosql.cache import cache_root
 
-    return Path(user_cache_dir("kosql")) / "datasets"
+    return cache_root() / "datasets"
 
 
 def bundled_dataset(size: str = "small", seed: int = 0) -> Path:
