@@ -26,11 +26,20 @@ from kosql.prompts import PROMPT_FORMATS
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @click.option("--load-in-4bit", is_flag=True, help="4-bit bitsandbytes loading (hf backend, CUDA only).")
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint (openai backend).")
+@click.option("--api-key-env", default=None,
+              help="Environment variable with the API key (openai backend; optional for localhost).")
+@click.option("--endpoint", type=click.Choice(["chat", "completions"]), default=None,
+              help="OpenAI API flavour (openai backend) [default: chat].")
+@click.option("--rpm", type=click.FloatRange(min=0.1), default=None,
+              help="Requests per minute limit (openai backend) [default: 300].")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Requests in flight at most (openai backend) [default: 16].")
 @click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
 @click.option("--out", "out", required=True, help="Predictions JSONL to write (resumed when it exists).")
 def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
-            base_url: str | None, no_resume: bool, out: str) -> int:
+            base_url: str | None, api_key_env: str | None, endpoint: str | None, rpm: float | None,
+            concurrency: int | None, no_resume: bool, out: str) -> int:
     """Generate SQL for every row of --data into --out (rerun to resume after an interruption)."""
     from rich.console import Console
 
@@ -48,10 +57,14 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
         if backend != "hf":
             raise click.UsageError("--load-in-4bit works with the hf backend only.")
         opts["load_in_4bit"] = True
-    if base_url is not None:
+    api_opts = {"base_url": base_url, "api_key_env": api_key_env, "endpoint": endpoint, "rpm": rpm,
+                "concurrency": concurrency}
+    for key, value in api_opts.items():
+        if value is None:
+            continue
         if backend != "openai":
-            raise click.UsageError("--base-url works with the openai backend only.")
-        opts["base_url"] = base_url
+            raise click.UsageError(f"--{key.replace('_', '-')} works with the openai backend only.")
+        opts[key] = value
     with console.status(f"Loading {model} ({backend}) ..."):
         generator = load_backend(backend, model, adapter=adapter, **opts)
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
