@@ -220,11 +220,12 @@ def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> l
                 ax.set_xscale("log", base=2)
                 ax.set_xticks(xs)
                 ax.set_xticklabels([f"{p[0]:g}" for p in pts])
+        _plot_loss(ax, rows, cfg, key)
         ax.set_xlabel(key)
         ax.set_ylabel("execution accuracy (%)")
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left")
         ax.set_title(f"{cfg.name}: EX by {key}")
         fig.tight_layout()
         path = out_dir / f"ex_by_{key.replace('.', '_')}.png"
@@ -232,3 +233,18 @@ def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> l
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def _plot_loss(ax: Any, rows: list[dict[str, str]], cfg: SweepConfig, key: str) -> None:
+    """The final training loss of each point on a second axis (dashed), when recorded."""
+    pts = [(_f(r.get(key)), _f(r.get("final_loss"))) for r in rows if r.get("stage", "sft") == cfg.stage[0]]
+    pts = [(x, y) for x, y in pts if x is not None and y is not None]
+    if not pts:
+        return
+    pts.sort()
+    ax2 = ax.twinx()
+    ax2.plot([p[0] for p in pts], [p[1] for p in pts], "--", color="tab:gray", marker="x",
+             label=f"final training loss ({cfg.stage[0]})")
+    ax2.set_ylabel("final training loss")
+    ax2.set_ylim(bottom=0)
+    ax2.legend(fontsize=8, loc="upper right")
