@@ -195,7 +195,8 @@ def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> l
     import matplotlib.pyplot as plt
 
     paths = []
-    for key in list(cfg.grid) + list(cfg.zip)[:1]:
+    keys = [k for k in list(cfg.grid) + list(cfg.zip)[:1] if len({r.get(k) for r in rows}) > 1]
+    for key in keys:
         fig, ax = plt.subplots(figsize=(6, 3.6))
         for stage in cfg.stage:
             pts = []
