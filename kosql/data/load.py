@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from kosql.data.rows import CORE_COLUMNS, Example, _text
+from kosql.data.rows import CORE_COLUMNS, Example, _text, parse_jsonl_line
 from kosql.errors import DependencyError, UserError
 
 HF_PREFIX = "hf:"
@@ -232,15 +232,9 @@ def _columns_of(records: Sequence[dict[str, Any]]) -> list[str]:
 def _read_jsonl(path: Path) -> RawTable:
     records: list[dict[str, Any]] = []
     for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}: line {lineno} is not valid JSON ({exc.msg}).") from None
-        if not isinstance(obj, dict):
-            raise UserError(f"{path}: line {lineno} is not a JSON object.")
-        records.append(obj)
+        obj = parse_jsonl_line(line, path, lineno)
+        if obj is not None:
+            records.append(obj)
     return RawTable(str(path), records, _columns_of(records), path.parent.resolve())
 
 

@@ -78,21 +78,28 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def parse_jsonl_line(line: str, path: str | Path, lineno: int) -> dict[str, Any] | None:
+    """One JSONL line as an object (None for a blank line); a bad line is a UserError naming it."""
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: line {lineno} is not valid JSON ({exc.msg}).") from None
+    if not isinstance(obj, dict):
+        raise UserError(f"{path}: line {lineno} is not a JSON object.")
+    return obj
+
+
 def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield the JSON objects of a JSONL file; a bad line is a UserError naming the line."""
     p = Path(path)
     try:
         with p.open(encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{p}: line {lineno} is not valid JSON ({exc.msg}).") from None
-                if not isinstance(obj, dict):
-                    raise UserError(f"{p}: line {lineno} is not a JSON object.")
-                yield obj
+                obj = parse_jsonl_line(line, p, lineno)
+                if obj is not None:
+                    yield obj
     except FileNotFoundError:
         raise UserError(f"{p}: no such file.") from None
     except UnicodeDecodeError:
