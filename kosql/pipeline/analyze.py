@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kosql.data.rows import iter_jsonl
 from kosql.errors import UserError
 from kosql.pipeline.compare import Cell
 
@@ -59,12 +60,8 @@ def find_per_row_files(path: Path) -> list[Path]:
 
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rows.append(json.loads(line))
-    return rows
+    """The per-row results of one ``per_row.jsonl``."""
+    return list(iter_jsonl(path))
 
 
 def _example(row: dict[str, Any]) -> dict[str, Any]:

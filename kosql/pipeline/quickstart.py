@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
+from kosql.data.rows import write_jsonl
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
 from kosql.pipeline.steps import (
     adapter_dir,
@@ -27,7 +28,6 @@ from kosql.pipeline.steps import (
     generate_and_eval,
     load_split,
     pick_test_rows,
-    save_test_rows,
     train_sft_run,
 )
 
@@ -88,7 +88,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
 
     t = clock.start("data", "bundled dataset and test subset")
     test_rows = pick_test_rows(load_split(opts.dataset, "test.jsonl"), opts.test_per_split, opts.seed)
-    save_test_rows(test_rows, out / "test_rows.jsonl")
+    write_jsonl(out / "test_rows.jsonl", test_rows)
     splits: dict[str, int] = {}
     for r in test_rows:
         key = str(r.extra.get("split") or "test")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kosql.data.rows import Example, write_jsonl
+from kosql.data.rows import Example
 
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -107,6 +107,3 @@ def default_train_config() -> str | None:
     path = REPO_CONFIGS / "sft-cpu-smollm2.yaml"
     return str(path) if path.exists() else None
 
-
-def save_test_rows(rows: Sequence[Example], path: Path) -> None:
-    write_jsonl(path, rows)
