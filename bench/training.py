@@ -6,17 +6,20 @@ mode):
 
 - ``naive``: random batches padded to ``max_length`` (what a fixed block size does), loss on the whole
   text with full ``(batch, seq, vocab)`` logits;
-- ``grouped``: kosql's default (``train.batching: grouped``): length-grouped batches padded to the
-  longest row, loss on the SQL only, the LM head run only on the SQL positions (TRL's fused LM head,
-  as in ``SFTTrainer``);
+- ``grouped_trl``: length-grouped batches padded to the longest row, loss on the SQL only through
+  TRL's fused, tiled LM head (what ``SFTTrainer`` does by default);
+- ``grouped``: kosql's default (``train.batching: grouped``): the same batches, the loss from
+  ``kosql.train.loss.completion_loss`` (the model's own forward asked for the SQL positions' logits only);
+- ``grouped_compact``: as ``grouped`` with ``data.prompt_format: compact`` (one-line tables): fewer
+  tokens per row, so compare rows/s;
 - ``padding_free``: rows concatenated without padding (``train.batching: padding_free``; TRL's
-  padding-free collator, block-diagonal attention from position ids).
+  padding-free collator, block-diagonal attention from position ids), kosql's loss.
 
 Batches are built with TRL's collator, exactly as ``kosql train`` feeds the model. Throughput is real
-(non-padding) tokens per second over the timed steps (one warm-up step is not timed).
+(non-padding) tokens and rows per second over the timed steps (one warm-up step is not timed).
 
 Run: ``.venv/bin/python bench/training.py [--rows 24] [--batch 4] [--max-length 768]``; writes
-``bench/results/training.json`` and ``.md``. Target: grouped / naive >= 1.3x.
+``bench/results/training.json`` and ``.md``. Target: grouped / naive >= 1.3x (tokens/s).
 """
 
 from __future__ import annotations
@@ -34,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("naive", "grouped", "padding_free")
+MODES = ("naive", "grouped_trl", "grouped", "grouped_compact", "padding_free")
 
 
-def _records(rows: int, max_length: int, seed: int) -> list[dict[str, Any]]:
+def _records(rows: int, max_length: int, seed: int, fmt: str = "seed") -> list[dict[str, Any]]:
     from kosql.data.synth import bundled_dataset
     from kosql.models.resolve import resolve_model
     from kosql.train.data import build_records, load_rows, select_rows
@@ -46,7 +49,7 @@ def _records(rows: int, max_length: int, seed: int) -> list[dict[str, Any]]:
     tok = load_tokenizer(resolve_model("smollm2-135m"))
     examples = load_rows(str(bundled_dataset("small")), "train", field_name="data.train")
     examples = select_rows(examples, max_rows=rows * 3, seed=seed)
-    records, _ = build_records(examples, tok, max_length=max_length)
+    records, _ = build_records(examples, tok, fmt=fmt, max_length=max_length)
     return [r.to_features() for r in records[:rows]]
 
 
@@ -63,14 +66,14 @@ def _batches(records: list[dict[str, Any]], mode: str, batch: int, max_length: i
     if mode == "naive":
         random.Random(seed).shuffle(feats)
         collate = DataCollatorForLanguageModeling(pad_token_id=pad_id, pad_to_multiple_of=max_length)
-    elif mode == "grouped":
+    elif mode.startswith("grouped"):
         feats.sort(key=lambda f: len(f["input_ids"]), reverse=True)
         collate = DataCollatorForLanguageModeling(pad_token_id=pad_id)
     else:
         random.Random(seed).shuffle(feats)
         collate = DataCollatorForLanguageModeling(pad_token_id=pad_id, padding_free=True)
     out = [collate(feats[i:i + batch]) for i in range(0, len(feats), batch)]
-    if mode == "grouped":
+    if mode.startswith("grouped"):
         random.Random(seed).shuffle(out)  # batch order stays random, as with LengthGroupedSampler
     return out
 
@@ -82,6 +85,7 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     from transformers import AutoModelForCausalLM
 
     from kosql.models.resolve import resolve_model
+    from kosql.train.loss import completion_loss
     from kosql.train.modeling import load_tokenizer, lora_config
 
     if threads:
@@ -89,10 +93,10 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     torch.manual_seed(seed)
     path = resolve_model("smollm2-135m")
     tok = load_tokenizer(path)
-    records = _records(rows, max_length, seed)
+    records = _records(rows, max_length, seed, "compact" if mode == "grouped_compact" else "seed")
     batches = _batches(records, mode, batch, max_length, seed, int(tok.pad_token_id))
     base = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    fused = mode != "naive"
+    fused = mode == "grouped_trl"
     if fused:  # what TRL's SFTTrainer does: LM head only on positions with a label (the SQL + EOS)
         from trl.trainer.utils import add_fused_lm_head
 
@@ -100,7 +104,7 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     model = get_peft_model(base, lora_config(16, 32, 0.05, ["all-linear"]))
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    timed_tokens = timed_padded = 0
+    timed_tokens = timed_padded = timed_rows = 0
     seconds = 0.0
     losses = []
     for i, b in enumerate(batches):
@@ -108,7 +112,12 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
         real = int(b["attention_mask"].sum()) if "attention_mask" in b else int(b["input_ids"].numel())
         t0 = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = model(**inputs, fused_lm_head=True).loss if fused else model(**inputs).loss
+            if fused:
+                loss = model(**inputs, fused_lm_head=True).loss
+            elif mode == "naive":
+                loss = model(**inputs).loss
+            else:
+                loss, _ = completion_loss(model, inputs)
         loss.backward()
         opt.step()
         opt.zero_grad()
@@ -118,11 +127,22 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
             seconds += dt
             timed_tokens += real
             timed_padded += int(b["input_ids"].numel())
+            timed_rows += int((b["labels"] != -100).any(dim=1).sum()) if "attention_mask" in b else \
+                int((b["position_ids"] == 0).sum())
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"mode": mode, "steps_timed": len(batches) - 1, "real_tokens": timed_tokens,
             "computed_tokens": timed_padded, "padding_share": round(1 - timed_tokens / timed_padded, 3),
             "seconds": round(seconds, 2), "tokens_per_second": round(timed_tokens / seconds, 1),
+            "rows_per_minute": round(60 * timed_rows / seconds, 1), "tokens_per_row": round(timed_tokens / timed_rows, 1),
             "peak_rss_mb": round(rss_mb, 1), "mean_loss": round(sum(losses) / len(losses), 4)}
+
+
+RATIOS = {  # name: (mode, baseline mode, measure)
+    "ratio_grouped": ("grouped", "naive", "tokens_per_second"),
+    "ratio_padding_free": ("padding_free", "naive", "tokens_per_second"),
+    "ratio_loss": ("grouped", "grouped_trl", "tokens_per_second"),
+    "ratio_compact_rows": ("grouped_compact", "grouped", "rows_per_minute"),
+}
 
 
 def _write(results: dict[str, Any], out_dir: Path) -> None:
@@ -131,13 +151,16 @@ def _write(results: dict[str, Any], out_dir: Path) -> None:
     lines = ["# Training throughput (LoRA, smollm2-135m, CPU)", "",
              f"{results['rows']} rows of the bundled small train split, batch {results['batch']}, "
              f"max_length {results['max_length']}, bf16 autocast, {results['machine']}.", "",
-             "| mode | real tokens/s | padding share | peak RSS (MB) | timed steps |",
-             "|---|---:|---:|---:|---:|"]
+             "| mode | real tokens/s | rows/min | tokens/row | padding share | peak RSS (MB) | timed steps |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results["modes"]:
-        lines.append(f"| {r['mode']} | {r['tokens_per_second']} | {r['padding_share']:.0%} | {r['peak_rss_mb']} | "
-                     f"{r['steps_timed']} |")
-    lines += ["", f"grouped / naive = **{results['ratio_grouped']}x**, padding_free / naive = "
-              f"**{results['ratio_padding_free']}x** (target >= 1.3x).", "",
+        lines.append(f"| {r['mode']} | {r['tokens_per_second']} | {r['rows_per_minute']} | {r['tokens_per_row']} | "
+                     f"{r['padding_share']:.0%} | {r['peak_rss_mb']} | {r['steps_timed']} |")
+    lines += ["", f"tokens/s: grouped / naive = **{results['ratio_grouped']}x** (target >= 1.3x), "
+              f"padding_free / naive = **{results['ratio_padding_free']}x**; kosql's loss vs TRL's fused head: "
+              f"grouped / grouped_trl = **{results['ratio_loss']}x**.",
+              f"rows/min: grouped_compact / grouped = **{results['ratio_compact_rows']}x** (the compact prompt format).",
+              "",
               "Note: the machine is shared; absolute numbers vary with its load, the ratios less so."]
     (out_dir / "training.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -168,17 +191,17 @@ def main(argv: list[str] | None = None) -> int:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
         res = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{mode:>12}: {res['tokens_per_second']:>7} tok/s  padding {res['padding_share']:.0%}  "
+        print(f"{mode:>15}: {res['tokens_per_second']:>7} tok/s  {res['rows_per_minute']:>6} rows/min  "
+              f"padding {res['padding_share']:.0%}  "
               f"peak RSS {res['peak_rss_mb']} MB  ({res['seconds']} s)")
         results["modes"].append(res)
-        _write({**results, "ratio_grouped": None, "ratio_padding_free": None}, args.out)  # partial results
+        _write({**results, **dict.fromkeys(RATIOS)}, args.out)  # partial results
     by_mode = {r["mode"]: r for r in results["modes"]}
-    for mode in ("grouped", "padding_free"):
-        if "naive" in by_mode and mode in by_mode:
-            results[f"ratio_{mode}"] = round(by_mode[mode]["tokens_per_second"] / by_mode["naive"]["tokens_per_second"], 2)
-            print(f"{mode} / naive = {results[f'ratio_{mode}']}x (target >= 1.3x)")
-    results.setdefault("ratio_grouped", None)
-    results.setdefault("ratio_padding_free", None)
+    for name, (num, den, key) in RATIOS.items():
+        results[name] = None
+        if num in by_mode and den in by_mode:
+            results[name] = round(by_mode[num][key] / by_mode[den][key], 2)
+            print(f"{key}: {num} / {den} = {results[name]}x")
     _write(results, args.out)
     return 0
 

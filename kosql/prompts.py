@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal, Protocol
 
-PromptFormat = Literal["seed", "chat"]
-PROMPT_FORMATS: tuple[str, ...] = ("seed", "chat")
+PromptFormat = Literal["seed", "compact", "chat"]
+PROMPT_FORMATS: tuple[str, ...] = ("seed", "compact", "chat")
 
 SQL_BOT_INSTRUCTION = (
     "당신은 SQL을 생성하는 SQL 봇입니다. DDL의 테이블을 활용한 Question을 해결할 수 있는 SQL 쿼리를 생성하세요."
@@ -76,9 +76,18 @@ def render_chat_prompt(tokenizer: ChatTokenizer, ddl: str, question: str) -> str
 def build_prompt(
     ddl: str, question: str, fmt: str = "seed", tokenizer: ChatTokenizer | None = None
 ) -> str:
-    """The generation prompt in format ``fmt`` ('seed' or 'chat'; chat needs a tokenizer)."""
+    """The generation prompt in format ``fmt``.
+
+    'seed' is the seed's prompt with the DDL as given; 'compact' is the same prompt with the schema
+    rendered one line per table (:func:`kosql.data.ddl_compact.compact_ddl`, ~half the tokens);
+    'chat' wraps the seed prompt in the tokenizer's chat template (needs a tokenizer).
+    """
     if fmt == "seed":
         return make_prompt(ddl, question)
+    if fmt == "compact":
+        from kosql.data.ddl_compact import compact_ddl
+
+        return make_prompt(compact_ddl(ddl), question)
     if fmt == "chat":
         if tokenizer is None:
             raise ValueError("the chat prompt format needs a tokenizer with a chat template")
@@ -90,6 +99,12 @@ def make_judge_prompt(context: str, question: str, answer: str, gen_sql: str,
                       template: str = JUDGE_PROMPT_TEMPLATE) -> str:
     """The seed's GPT-4 judge prompt (sent as the system message)."""
     return template.format(context=context, question=question, answer=answer, gen_sql=gen_sql)
+
+
+def uses_bos(fmt: str) -> bool:
+    """Whether the tokenizer should add its special tokens to a prompt of format ``fmt`` (the chat
+    template already holds them)."""
+    return fmt != "chat"
 
 
 def prompt_hash(fmt: str = "seed") -> str:

@@ -45,3 +45,12 @@ class _Tok:
 def test_chat_format_uses_tokenizer_template() -> None:
     out = build_prompt("DDL", "Q", fmt="chat", tokenizer=_Tok())
     assert out.startswith("<user>당신은") and out.endswith("<assistant>")
+
+
+def test_compact_format_is_the_seed_prompt_with_one_line_tables() -> None:
+    from kosql.prompts import uses_bos
+
+    ddl = "CREATE TABLE messages (\n  id INT PRIMARY KEY AUTO_INCREMENT,\n  body VARCHAR(200) NOT NULL\n);"
+    got = build_prompt(ddl, "메시지 수는?", "compact")
+    assert got == make_prompt("CREATE TABLE messages (id INT PRIMARY KEY, body VARCHAR);", "메시지 수는?")
+    assert uses_bos("compact") and uses_bos("seed") and not uses_bos("chat")

@@ -17,7 +17,9 @@ from kosql.prompts import PROMPT_FORMATS
               help="smollm2-135m / gemma3-270m (embedded), a local folder or a hub id.")
 @click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True)
 @click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
-@click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default="seed", show_default=True)
+@click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default=None,
+              help="Prompt format [default: the one the --adapter (or a kosql-trained --model folder) was "
+                   "trained with, else seed].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
@@ -36,7 +38,7 @@ from kosql.prompts import PROMPT_FORMATS
               help="Requests in flight at most (openai backend) [default: 16].")
 @click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
 @click.option("--out", "out", required=True, help="Predictions JSONL to write (resumed when it exists).")
-def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str, batch_size: int,
+def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str | None, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
             base_url: str | None, api_key_env: str | None, endpoint: str | None, rpm: float | None,
             concurrency: int | None, no_resume: bool, out: str) -> int:
@@ -47,8 +49,10 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
     from kosql.models.runner import generate_predictions
+    from kosql.train.manifest import trained_prompt_format
 
     console = Console(stderr=True)
+    prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
     examples = load_examples(data)
     if limit is not None:
         examples = examples[:limit]

@@ -19,7 +19,7 @@ from typing import IO, Any
 from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.models.base import Backend, Generation, GenerationParams, backend_tokenizer
-from kosql.prompts import build_prompt, make_prompt
+from kosql.prompts import PROMPT_FORMATS, build_prompt, make_prompt
 from kosql.sql.extract import extract_sql
 
 PRED_KEYS = ("id", "pred", "raw", "prompt_tokens", "completion_tokens", "seconds", "model")
@@ -31,8 +31,8 @@ def build_prompts(examples: Sequence[Example], backend: Backend, prompt_format: 
     The chat format uses the backend's tokenizer chat template; a backend without a tokenizer
     (an API) gets the plain user message and applies the chat format itself.
     """
-    if prompt_format not in ("seed", "chat"):
-        raise UserError(f"Unknown prompt format '{prompt_format}': choose seed or chat.")
+    if prompt_format not in PROMPT_FORMATS:
+        raise UserError(f"Unknown prompt format '{prompt_format}': choose {', '.join(PROMPT_FORMATS)}.")
     tokenizer = backend_tokenizer(backend)
     if prompt_format == "chat":
         if tokenizer is None:

@@ -28,6 +28,7 @@ from kosql.pipeline.steps import (
     generate_and_eval,
     load_split,
     pick_test_rows,
+    train_prompt_format,
     train_sft_run,
 )
 
@@ -97,10 +98,16 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     summary["test_rows"] = splits
     summary["steps"]["data"] = clock.finish("data", t)
 
+    config = opts.train_config or default_train_config()
+    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
+                 *opts.train_overrides]
+    prompt_format = train_prompt_format(config, overrides)  # the base model gets the same prompt
+    summary["prompt_format"] = prompt_format
     per_model: dict[str, list[dict[str, Any]]] = {}
     if not opts.skip_base:
         t = clock.start("base", f"base model {opts.model}: generate -> eval")
         base = generate_and_eval(test_rows, out / "base", model=opts.model, label="base",
+                                 prompt_format=prompt_format,
                                  batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens)
         per_model[f"{opts.model} (base)"] = base.rows
         took = clock.finish("base", t)
@@ -108,9 +115,6 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
         clock.guess["finetuned"] = took * 0.7  # the tuned model stops earlier than the rambling base
 
     t = clock.start("train", "LoRA fine-tuning (CPU config)")
-    config = opts.train_config or default_train_config()
-    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
-                 *opts.train_overrides]
     run_dir, train_metrics = train_sft_run(config, overrides, out / "train")
     summary["train"] = {"run_dir": str(run_dir), **{k: v for k, v in train_metrics.items()
                                                      if isinstance(v, int | float | str)}}
@@ -118,7 +122,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
 
     t = clock.start("finetuned", "fine-tuned model: generate -> eval")
     tuned = generate_and_eval(test_rows, out / "finetuned", model=opts.model,
-                              adapter=str(adapter_dir(run_dir)), label="fine-tuned",
+                              adapter=str(adapter_dir(run_dir)), label="fine-tuned", prompt_format=prompt_format,
                               batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens)
     per_model[f"{opts.model} + LoRA"] = tuned.rows
     summary["steps"]["finetuned"] = clock.finish("finetuned", t)

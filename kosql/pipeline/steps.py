@@ -50,15 +50,20 @@ class EvalOutcome:
 
 
 def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, adapter: str | None = None,
-                      backend_kind: str = "hf", prompt_format: str = "seed", batch_size: int = 16,
+                      backend_kind: str = "hf", prompt_format: str | None = None, batch_size: int = 16,
                       max_new_tokens: int = 96, label: str = "model", timeout: float = 5.0,
                       testsuite: str = "always") -> EvalOutcome:
-    """Generate SQL for ``rows`` (resumable) and score it; outputs under ``out_dir``."""
+    """Generate SQL for ``rows`` (resumable) and score it; outputs under ``out_dir``.
+
+    ``prompt_format`` None: the format the adapter (or kosql-trained model folder) was trained with, else 'seed'.
+    """
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
     from kosql.models.runner import generate_predictions
+    from kosql.train.manifest import trained_prompt_format
 
+    prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
     out_dir.mkdir(parents=True, exist_ok=True)
     preds_path = out_dir / "preds.jsonl"
     backend = load_backend(backend_kind, model, adapter=adapter)
@@ -92,6 +97,15 @@ def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Pat
         metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
     return run_dir, metrics
+
+
+def train_prompt_format(config_path: str | None, overrides: list[str]) -> str:
+    """The ``data.prompt_format`` a training run with this config and these overrides will use."""
+    from kosql.config import load_config
+    from kosql.train.config import SFTConfig
+
+    cfg = load_config(SFTConfig, config_path, list(overrides))
+    return str(cfg.data.prompt_format)
 
 
 def _has_checkpoint(output_dir: Path) -> bool:

@@ -22,8 +22,9 @@ class DataConfig:
                                          "for the bundled synthetic dataset's train split."})
     dev: str | None = _f(None, "Dev rows for EX during/after training: a file or 'bundled:<size>' (its dev split); "
                                "null = no EX.")
-    prompt_format: Literal["seed", "chat"] = _f("seed", "Prompt format: 'seed' (the seed's make_prompt) or "
-                                                        "'chat' (the tokenizer's chat template).")
+    prompt_format: Literal["seed", "compact", "chat"] = _f(
+        "seed", "Prompt format: 'seed' (the seed's make_prompt), 'compact' (the same prompt with the schema one "
+                "line per table: ~40 % fewer tokens) or 'chat' (the tokenizer's chat template).")
     data_fraction: float = _f(1.0, "Fraction of the training rows to use (the seed's 20-100 % experiment).",
                               min=0.0, max=1.0)
     max_rows: int | None = _f(None, "Use at most this many training rows after data_fraction (null = all).", min=1)

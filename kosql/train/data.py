@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from kosql.data.rows import Example
 from kosql.errors import UserError
-from kosql.prompts import build_prompt
+from kosql.prompts import build_prompt, uses_bos
 
 
 class Tokenizer(Protocol):
@@ -132,7 +132,7 @@ def make_prompt_completion(row: Example, fmt: str, tokenizer: Tokenizer | None, 
 
 def tokenize_record(row_id: str, prompt: str, answer: str, tokenizer: Tokenizer, *, fmt: str) -> TrainRecord:
     """Tokenize prompt and answer separately (as at inference) and append the EOS id to the answer."""
-    prompt_ids = list(tokenizer(prompt, add_special_tokens=(fmt == "seed"))["input_ids"])
+    prompt_ids = list(tokenizer(prompt, add_special_tokens=uses_bos(fmt))["input_ids"])
     answer_ids = list(tokenizer(answer, add_special_tokens=False)["input_ids"])
     eos_id = tokenizer.eos_token_id
     if eos_id is None:

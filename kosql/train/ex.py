@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from kosql.data.rows import Example
-from kosql.prompts import STOP_STRINGS, build_prompt
+from kosql.prompts import STOP_STRINGS, build_prompt, uses_bos
 
 
 def extract(text: str) -> str:
@@ -74,7 +74,7 @@ def predict_sql(model: Any, tokenizer: Any, rows: list[Example], *, fmt: str = "
     """Greedy SQL for each row, keyed by row id."""
     prompts = [build_prompt(r.context, r.question, fmt, tokenizer) for r in rows]
     texts = generate_texts(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                           add_special_tokens=(fmt == "seed"))
+                           add_special_tokens=uses_bos(fmt))
     return {r.id: extract(t[0]) for r, t in zip(rows, texts, strict=True)}
 
 

@@ -180,3 +180,19 @@ def load_run(path: str | Path, *, field_name: str = "--run") -> tuple[RunFolder,
     if not run.adapter.is_dir():
         raise UserError(f"{field_name}: '{run.root}' has no adapter/ folder (the run did not finish).")
     return run, read_json(run.manifest)
+
+
+def trained_prompt_format(path: str | Path | None) -> str | None:
+    """The prompt format a model was trained with, read from the run's manifest.json next to its
+    ``adapter/`` folder (``path`` is the adapter folder or the run folder); None when unknown."""
+    if not path:
+        return None
+    p = Path(path)
+    for candidate in (p / "manifest.json", p.parent / "manifest.json"):
+        if candidate.is_file():
+            try:
+                fmt = json.loads(candidate.read_text(encoding="utf-8")).get("prompt_format")
+            except (OSError, ValueError, AttributeError):
+                return None
+            return str(fmt) if fmt else None
+    return None

@@ -217,7 +217,8 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
         f"-> {run.root}" + (f", resuming from {ckpt.name}" if ckpt else ""))
 
     from datasets import Dataset
-    from trl import SFTTrainer
+
+    from kosql.train.loss import trainer_class
 
     flags = resolve_precision(cfg.train.precision)
     model = load_model(base_path, method=cfg.model.method, precision=flags,
@@ -232,7 +233,7 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
         args.pad_to_multiple_of = None
     logcb = _RunLogCallback(run, cfg, tokenizer, data.dev_rows, say)
     dataset = Dataset.from_list([r.to_features() for r in data.records])
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+    trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_cfg, callbacks=[logcb.make(), *(callbacks or [])])
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)

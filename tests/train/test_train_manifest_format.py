@@ -1,0 +1,21 @@
+"""Generation picks the prompt format a model was trained with (from the run's manifest.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kosql.train.manifest import trained_prompt_format
+
+
+def test_trained_prompt_format_from_adapter_or_run_folder(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    (run / "adapter").mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"prompt_format": "compact"}), encoding="utf-8")
+    assert trained_prompt_format(run / "adapter") == "compact"
+    assert trained_prompt_format(run) == "compact"
+    assert trained_prompt_format(tmp_path / "elsewhere") is None
+    assert trained_prompt_format(None) is None
+    assert trained_prompt_format("smollm2-135m") is None
+    (run / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert trained_prompt_format(run / "adapter") is None
