@@ -17,7 +17,8 @@ import click
               help="Dataset: 'bundled:small', 'bundled:full' or a folder with train/test JSONL.")
 @click.option("--test-per-split", default=60, show_default=True,
               help="Test rows taken from each split (held-out domains, in-domain).")
-@click.option("--train-config", default=None, help="SFT config YAML (default: configs/sft-cpu-smollm2.yaml).")
+@click.option("--train-config", default=None, help="SFT config YAML (default: configs/sft-cpu-smollm2.yaml; "
+                                                      "configs/sft-cpu-gemma3.yaml for --model gemma3-270m).")
 @click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")
 @click.option("--max-new-tokens", default=96, show_default=True, help="Generation length limit.")
 @click.option("--skip-base", is_flag=True, help="Skip the base-model evaluation.")

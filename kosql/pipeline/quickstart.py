@@ -98,7 +98,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     summary["test_rows"] = splits
     summary["steps"]["data"] = clock.finish("data", t)
 
-    config = opts.train_config or default_train_config()
+    config = opts.train_config or default_train_config(opts.model)
     overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
                  *opts.train_overrides]
     prompt_format = train_prompt_format(config, overrides)  # the base model gets the same prompt

@@ -116,8 +116,12 @@ def adapter_dir(run_dir: Path) -> Path:
     return run_dir / "adapter"
 
 
-def default_train_config() -> str | None:
-    """The CPU SFT config shipped in the repository's configs/ folder (None when not present)."""
-    path = REPO_CONFIGS / "sft-cpu-smollm2.yaml"
+CPU_CONFIGS = {"smollm2-135m": "sft-cpu-smollm2.yaml", "gemma3-270m": "sft-cpu-gemma3.yaml"}
+
+
+def default_train_config(model: str = "smollm2-135m") -> str | None:
+    """The CPU SFT config shipped in the repository's configs/ folder for ``model`` (the default
+    model's for any other model; None when the folder is not there)."""
+    path = REPO_CONFIGS / CPU_CONFIGS.get(model, CPU_CONFIGS["smollm2-135m"])
     return str(path) if path.exists() else None
 

@@ -61,7 +61,7 @@ def trainer_class() -> type:
             if return_outputs or "labels" not in inputs or getattr(self, "aux_loss_enabled", False):
                 return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                             num_items_in_batch=num_items_in_batch)
-            mode = "train" if self.model.training else "eval"
+            mode = "train" if model.training else "eval"
             loss, stats = completion_loss(model, inputs, num_items_in_batch)
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
                 loss = loss * self.accelerator.num_processes

@@ -84,7 +84,8 @@ def test_every_field_has_help() -> None:
         assert rows and all(help_text for _, _, help_text in rows), [n for n, _, h in rows if not h]
 
 
-@pytest.mark.parametrize("name", ["sft-cpu-smollm2.yaml", "sft-seed-autotrain.yaml", "dpo-cpu-smollm2.yaml"])
+@pytest.mark.parametrize("name", ["sft-cpu-smollm2.yaml", "sft-cpu-gemma3.yaml", "sft-seed-autotrain.yaml",
+                                  "dpo-cpu-smollm2.yaml"])
 def test_shipped_configs_load_and_start_with_their_command(name: str) -> None:
     path = ROOT / "configs" / name
     first = path.read_text(encoding="utf-8").splitlines()[0]

@@ -19,3 +19,14 @@ def test_trained_prompt_format_from_adapter_or_run_folder(tmp_path: Path) -> Non
     assert trained_prompt_format("smollm2-135m") is None
     (run / "manifest.json").write_text("{not json", encoding="utf-8")
     assert trained_prompt_format(run / "adapter") is None
+
+
+def test_quickstart_picks_the_models_cpu_config() -> None:
+    from kosql.pipeline.steps import default_train_config, train_prompt_format
+
+    smol, gemma = default_train_config(), default_train_config("gemma3-270m")
+    assert smol is not None and smol.endswith("sft-cpu-smollm2.yaml")
+    assert gemma is not None and gemma.endswith("sft-cpu-gemma3.yaml")
+    assert default_train_config("/some/local/folder") == smol
+    assert train_prompt_format(smol, []) == "compact"
+    assert train_prompt_format(smol, ["data.prompt_format=seed"]) == "seed"
