@@ -12,6 +12,9 @@ mode):
   ``kosql.train.loss.completion_loss`` (the model's own forward asked for the SQL positions' logits only);
 - ``grouped_compact``: as ``grouped`` with ``data.prompt_format: compact`` (one-line tables): fewer
   tokens per row, so compare rows/s;
+- ``shared_prefix``: kosql's ``train.batching: shared_prefix`` (compact format): each batch is one
+  sequence holding up to ``batch`` rows on the same schema, the prompt prefix computed once, block
+  attention mask (``kosql.train.prefix``); compare rows/s with ``grouped_compact``;
 - ``padding_free``: rows concatenated without padding (``train.batching: padding_free``; TRL's
   padding-free collator, block-diagonal attention from position ids), kosql's loss.
 
@@ -37,31 +40,49 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("naive", "grouped_trl", "grouped", "grouped_compact", "padding_free")
+MODES = ("naive", "grouped_trl", "grouped", "grouped_compact", "shared_prefix", "padding_free")
 
 
-def _records(rows: int, max_length: int, seed: int, fmt: str = "seed") -> list[dict[str, Any]]:
+def _records(rows: int, max_length: int, seed: int, fmt: str, batch: int) -> list[Any]:
+    """``rows`` training records taken ``batch`` at a time from each database in turn (every mode
+    trains the same rows; the shared-prefix mode can group them as it does in a real run)."""
     from kosql.data.synth import bundled_dataset
     from kosql.models.resolve import resolve_model
     from kosql.train.data import build_records, load_rows, select_rows
     from kosql.train.modeling import load_tokenizer
 
     tok = load_tokenizer(resolve_model("smollm2-135m"))
-    examples = load_rows(str(bundled_dataset("small")), "train", field_name="data.train")
-    examples = select_rows(examples, max_rows=rows * 3, seed=seed)
-    records, _ = build_records(examples, tok, fmt=fmt, max_length=max_length)
-    return [r.to_features() for r in records[:rows]]
+    examples = select_rows(load_rows(str(bundled_dataset("small")), "train", field_name="data.train"), seed=seed)
+    by_db: dict[str, list[Any]] = {}
+    for e in examples:
+        by_db.setdefault(e.db_id, []).append(e)
+    picked: list[Any] = []
+    turn = 0
+    while len(picked) < rows:
+        for db in sorted(by_db):
+            picked += by_db[db][turn * batch:(turn + 1) * batch]
+        turn += 1
+    records, _ = build_records(picked[:rows], tok, fmt=fmt, max_length=max_length)
+    return records
 
 
-def _batches(records: list[dict[str, Any]], mode: str, batch: int, max_length: int, seed: int,
-             pad_id: int) -> list[dict[str, Any]]:
+def _batches(records: list[Any], mode: str, batch: int, max_length: int, seed: int,
+             tok: Any) -> list[tuple[dict[str, Any], int]]:
+    """(batch, rows in it) in the order the mode trains them."""
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
+    pad_id = int(tok.pad_token_id)
+    if mode == "shared_prefix":
+        from kosql.train.prefix import SharedPrefixCollator, group_records, prefix_length
+
+        groups = group_records(records, [prefix_length(r, tok, True) for r in records], batch, seed=seed)
+        collate_groups = SharedPrefixCollator(pad_id)
+        return [(collate_groups([g.to_features()]), len(g.ids)) for g in groups]
     if mode == "naive":  # a fixed-block trainer: loss on the whole text, full logits
-        feats = [{"input_ids": r["input_ids"]} for r in records]
+        feats = [{"input_ids": r.input_ids} for r in records]
     else:  # kosql: loss on the SQL + EOS only
-        feats = [{"input_ids": r["input_ids"],
-                  "labels": [t if m else -100 for t, m in zip(r["input_ids"], r["completion_mask"], strict=True)]}
+        feats = [{"input_ids": r.input_ids,
+                  "labels": [t if m else -100 for t, m in zip(r.input_ids, r.completion_mask, strict=True)]}
                  for r in records]
     if mode == "naive":
         random.Random(seed).shuffle(feats)
@@ -72,7 +93,7 @@ def _batches(records: list[dict[str, Any]], mode: str, batch: int, max_length: i
     else:
         random.Random(seed).shuffle(feats)
         collate = DataCollatorForLanguageModeling(pad_token_id=pad_id, padding_free=True)
-    out = [collate(feats[i:i + batch]) for i in range(0, len(feats), batch)]
+    out = [(collate(feats[i:i + batch]), len(feats[i:i + batch])) for i in range(0, len(feats), batch)]
     if mode.startswith("grouped"):
         random.Random(seed).shuffle(out)  # batch order stays random, as with LengthGroupedSampler
     return out
@@ -85,7 +106,7 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     from transformers import AutoModelForCausalLM
 
     from kosql.models.resolve import resolve_model
-    from kosql.train.loss import completion_loss
+    from kosql.train.loss import completion_loss, real_tokens
     from kosql.train.modeling import load_tokenizer, lora_config
 
     if threads:
@@ -93,8 +114,9 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     torch.manual_seed(seed)
     path = resolve_model("smollm2-135m")
     tok = load_tokenizer(path)
-    records = _records(rows, max_length, seed, "compact" if mode == "grouped_compact" else "seed")
-    batches = _batches(records, mode, batch, max_length, seed, int(tok.pad_token_id))
+    fmt = "compact" if mode in ("grouped_compact", "shared_prefix") else "seed"
+    records = _records(rows, max_length, seed, fmt, batch)
+    batches = _batches(records, mode, batch, max_length, seed, tok)
     base = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     fused = mode == "grouped_trl"
     if fused:  # what TRL's SFTTrainer does: LM head only on positions with a label (the SQL + EOS)
@@ -107,9 +129,9 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
     timed_tokens = timed_padded = timed_rows = 0
     seconds = 0.0
     losses = []
-    for i, b in enumerate(batches):
+    for i, (b, n_rows) in enumerate(batches):
         inputs = {k: v for k, v in b.items() if k in ("input_ids", "attention_mask", "position_ids", "labels")}
-        real = int(b["attention_mask"].sum()) if "attention_mask" in b else int(b["input_ids"].numel())
+        real = real_tokens(b)
         t0 = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16):
             if fused:
@@ -127,8 +149,7 @@ def run_mode(mode: str, rows: int, batch: int, max_length: int, seed: int, threa
             seconds += dt
             timed_tokens += real
             timed_padded += int(b["input_ids"].numel())
-            timed_rows += int((b["labels"] != -100).any(dim=1).sum()) if "attention_mask" in b else \
-                int((b["position_ids"] == 0).sum())
+            timed_rows += n_rows
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"mode": mode, "steps_timed": len(batches) - 1, "real_tokens": timed_tokens,
             "computed_tokens": timed_padded, "padding_share": round(1 - timed_tokens / timed_padded, 3),
@@ -142,6 +163,7 @@ RATIOS = {  # name: (mode, baseline mode, measure)
     "ratio_padding_free": ("padding_free", "naive", "tokens_per_second"),
     "ratio_loss": ("grouped", "grouped_trl", "tokens_per_second"),
     "ratio_compact_rows": ("grouped_compact", "grouped", "rows_per_minute"),
+    "ratio_shared_rows": ("shared_prefix", "grouped_compact", "rows_per_minute"),
 }
 
 
@@ -159,7 +181,8 @@ def _write(results: dict[str, Any], out_dir: Path) -> None:
     lines += ["", f"tokens/s: grouped / naive = **{results['ratio_grouped']}x** (target >= 1.3x), "
               f"padding_free / naive = **{results['ratio_padding_free']}x**; kosql's loss vs TRL's fused head: "
               f"grouped / grouped_trl = **{results['ratio_loss']}x**.",
-              f"rows/min: grouped_compact / grouped = **{results['ratio_compact_rows']}x** (the compact prompt format).",
+              f"rows/min: grouped_compact / grouped = **{results['ratio_compact_rows']}x** (the compact prompt format), "
+              f"shared_prefix / grouped_compact = **{results['ratio_shared_rows']}x** (shared-prefix batches).",
               "",
               "Note: the machine is shared; absolute numbers vary with its load, the ratios less so."]
     (out_dir / "training.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

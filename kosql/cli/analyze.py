@@ -36,6 +36,14 @@ def command(run_dir: Path, examples: int, out: Path | None) -> int:
         for s in a.features[:8]:
             ftable.add_row(s.name, s.cell.text(), str(s.failures))
         console.print(ftable)
+        if a.wording:
+            wtable = Table(title="question wording (does the question spell schema names in Latin letters?)")
+            wtable.add_column("question")
+            wtable.add_column("EX (95 % CI)")
+            wtable.add_column("failures", justify="right")
+            for s in a.wording:
+                wtable.add_row(s.name, s.cell.text(), str(s.failures))
+            console.print(wtable)
         target = out if out is not None else path.with_name("analysis.md")
         target.write_text(analysis_markdown(a), encoding="utf-8")
         weak = a.weakest_features()

@@ -8,6 +8,7 @@ Works on the ``per_row.jsonl`` that ``kosql eval`` writes; a run folder (quickst
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class Analysis:
     features: list[FeatureStat]
     hardness: list[FeatureStat]
     category_examples: dict[str, list[dict[str, Any]]]
+    wording: list[FeatureStat] = field(default_factory=list)
 
     def weakest_features(self, n: int = 3, min_rows: int = 5) -> list[str]:
         """Feature tags with the lowest accuracy (at least ``min_rows`` rows, some failures)."""
@@ -64,6 +66,18 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
     return list(iter_jsonl(path))
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?![A-Za-z0-9_])")
+WORDING_LATIN = "names tables/columns in Latin letters"
+WORDING_KOREAN = "Korean words only"
+
+
+def question_wording(question: str) -> str:
+    """Whether a question spells schema names in Latin letters ("지역구(district)", "passengers 테이블")
+    or only in Korean, quoted values aside: the second needs the model to read Korean."""
+    return WORDING_LATIN if _LATIN_NAME.search(_QUOTED.sub(" ", question)) else WORDING_KOREAN
+
+
 def _example(row: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "question", "gold", "pred", "category", "error", "detail")
     return {k: row[k] for k in keys if k in row and row[k] not in (None, "")}
@@ -75,6 +89,7 @@ def analyze_rows(rows: list[dict[str, Any]], source: Path, *, n_examples: int = 
     categories: Counter[str] = Counter(str(r.get("category") or "unknown") for r in rows)
     by_feature: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_hardness: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_wording: dict[str, list[dict[str, Any]]] = defaultdict(list)
     cat_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         feats = r.get("features") or []
@@ -84,6 +99,8 @@ def analyze_rows(rows: list[dict[str, Any]], source: Path, *, n_examples: int = 
             by_feature[str(f)].append(r)
         if r.get("hardness"):
             by_hardness[str(r["hardness"])].append(r)
+        if r.get("question"):
+            by_wording[question_wording(str(r["question"]))].append(r)
         cat = str(r.get("category") or "unknown")
         if cat != "correct" and len(cat_examples[cat]) < n_examples:
             cat_examples[cat].append(_example(r))
@@ -100,7 +117,7 @@ def analyze_rows(rows: list[dict[str, Any]], source: Path, *, n_examples: int = 
 
     return Analysis(source=source, n_rows=len(rows), categories=categories,
                     features=stats(by_feature), hardness=stats(by_hardness),
-                    category_examples=dict(cat_examples))
+                    category_examples=dict(cat_examples), wording=stats(by_wording))
 
 
 def analysis_markdown(a: Analysis) -> str:
@@ -108,7 +125,10 @@ def analysis_markdown(a: Analysis) -> str:
              "| category | rows | share |", "|---|---:|---:|"]
     for cat, n in a.categories.most_common():
         lines.append(f"| {cat} | {n} | {100 * n / max(1, a.n_rows):.1f} % |")
-    for title, stats in (("Features (weakest first)", a.features), ("Hardness", a.hardness)):
+    sections = [("Features (weakest first)", a.features), ("Hardness", a.hardness)]
+    if a.wording:
+        sections.append(("Question wording (schema names in Latin letters or Korean only)", a.wording))
+    for title, stats in sections:
         lines += ["", f"## {title}", "", "| name | accuracy (95 % CI) | failures |", "|---|---|---:|"]
         for s in stats:
             lines.append(f"| {s.name} | {s.cell.text()} | {s.failures} |")

@@ -76,10 +76,12 @@ class TrainSettings:
     precision: Literal["auto", "bf16", "fp16", "fp32"] = _f("auto", "Mixed precision: 'auto' = bf16 on CPU and on "
                                                                     "GPUs that support it, else fp16; 'fp32' = none.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (less memory, ~20 % slower).")
-    batching: Literal["grouped", "padding_free", "packed", "padded"] = _f(
+    batching: Literal["shared_prefix", "grouped", "padding_free", "packed", "padded"] = _f(
         "grouped",
-        "'grouped' = length-grouped batches padded to the longest row; 'padding_free' = rows concatenated "
-        "without padding; 'packed' = rows packed into max_length blocks; 'padded' = random batches (naive).")
+        "'shared_prefix' = up to batch_size rows on the same schema in one sequence, the prompt prefix "
+        "computed once (exact: block attention mask; ~2x rows/s); 'grouped' = length-grouped batches padded "
+        "to the longest row; 'padding_free' = rows concatenated without padding; 'packed' = rows packed into "
+        "max_length blocks; 'padded' = random batches (naive).")
     logging_steps: int = _f(5, "Log the loss every N optimizer steps.", min=1)
     save_steps: int = _f(50, "Save a checkpoint every N optimizer steps (for --resume).", min=1)
     save_total_limit: int = _f(2, "Keep at most this many checkpoints.", min=1)

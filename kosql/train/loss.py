@@ -34,7 +34,7 @@ def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any 
 
     labels = inputs["labels"]
     keep, targets = shifted_label_mask(labels)
-    forward = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask")}
+    forward = {k: v for k, v in inputs.items() if k not in ("labels", "completion_mask", "token_count")}
     outputs = model(**forward, use_cache=False, logits_to_keep=keep)
     logits = outputs.logits.float()
     if logits.dim() == 3:  # a model that ignores a mask-valued logits_to_keep returns every position
@@ -47,6 +47,17 @@ def completion_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any 
         stats = {"n": n, "correct": int((logits.argmax(-1) == targets).sum()),
                  "entropy_sum": float(-(logp.exp() * logp).sum())}
     return loss, stats
+
+
+def real_tokens(inputs: dict[str, Any]) -> int:
+    """Non-padding tokens of a batch: ``token_count`` (shared-prefix batches, whose attention mask is
+    4D), else the 2D attention mask's sum, else every position."""
+    if "token_count" in inputs:
+        return int(inputs["token_count"])
+    mask = inputs.get("attention_mask")
+    if mask is not None and mask.dim() == 2:
+        return int(mask.sum())
+    return int(inputs["input_ids"].numel())
 
 
 def trainer_class() -> type:
@@ -68,8 +79,8 @@ def trainer_class() -> type:
             n = max(int(stats["n"]), 1)
             self._metrics[mode]["entropy"].append(stats["entropy_sum"] / n)
             self._metrics[mode]["mean_token_accuracy"].append(stats["correct"] / n)
-            if mode == "train" and "attention_mask" in inputs:
-                self._total_train_tokens += int(inputs["attention_mask"].sum())
+            if mode == "train":
+                self._total_train_tokens += real_tokens(inputs)
                 self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
             return loss
 

@@ -115,11 +115,14 @@ def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: 
         "padding_free": {"padding_free": True},
         "packed": {"packing": True, "packing_strategy": "bfd"},
         "padded": {},
+        # one dataset item = one group of up to batch_size rows (kosql.train.prefix), so 1 item per step
+        "shared_prefix": {"remove_unused_columns": False, "dataset_kwargs": {"skip_prepare_dataset": True}},
     }
     batching = batching_modes[t.batching]
+    shared = t.batching == "shared_prefix"
     return TRLSFTConfig(
         output_dir=str(run.checkpoints),
-        per_device_train_batch_size=t.batch_size,
+        per_device_train_batch_size=1 if shared else t.batch_size,
         gradient_accumulation_steps=t.grad_accum,
         learning_rate=t.learning_rate,
         num_train_epochs=t.epochs,
@@ -139,7 +142,7 @@ def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: 
         report_to=[r for r in t.report_to if r != "none"] or "none",
         dataloader_num_workers=t.dataloader_workers,
         disable_tqdm=not progress,
-        include_num_input_tokens_seen="non_padding",
+        include_num_input_tokens_seen=False if shared else "non_padding",  # a 4D mask: counted in the loss
         max_length=max_length,
         completion_only_loss=True,
         ddp_find_unused_parameters=False,
@@ -184,6 +187,27 @@ class _RunLogCallback:
         e = self.cfg.eval
         return dev_ex(model, self.tokenizer, self.dev_rows, fmt=self.cfg.data.prompt_format,
                       batch_size=e.batch_size, max_new_tokens=e.max_new_tokens, timeout=e.timeout)
+
+
+def shared_prefix_data(cfg: SFTConfig, data: PreparedData, tokenizer: Any, model: Any,
+                       echo: Printer) -> tuple[list[dict[str, Any]], Any]:
+    """Groups of up to ``train.batch_size`` rows sharing a prompt prefix, and their collator."""
+    from kosql.prompts import uses_bos
+    from kosql.train.prefix import SharedPrefixCollator, group_records, prefix_length
+
+    bos = uses_bos(cfg.data.prompt_format)
+    lengths = [prefix_length(r, tokenizer, bos) for r in data.records]
+    groups = group_records(data.records, lengths, cfg.train.batch_size, seed=cfg.train.seed)
+    flat = sum(len(r.input_ids) for r in data.records)
+    packed = sum(len(g.input_ids) for g in groups)
+    echo(f"shared-prefix batches: {len(data.records)} rows in {len(groups)} sequences, {packed} tokens instead of "
+         f"{flat} ({flat / max(packed, 1):.2f}x fewer); {sum(1 for n in lengths if not n)} rows without a shared prefix")
+    attn = str(getattr(model.config, "_attn_implementation", "") or "")
+    if attn.startswith("flash") or attn.startswith("flex"):
+        raise UserError(f"train.batching: shared_prefix needs a 4D attention mask, which {attn} attention does not "
+                        "take; set model.attn_implementation=sdpa or use train.batching=grouped.")
+    collator = SharedPrefixCollator(int(tokenizer.pad_token_id), additive_mask=attn == "eager")
+    return [g.to_features() for g in groups], collator
 
 
 def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
@@ -232,9 +256,15 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     if cfg.train.batching == "padded":
         args.pad_to_multiple_of = None
     logcb = _RunLogCallback(run, cfg, tokenizer, data.dev_rows, say)
-    dataset = Dataset.from_list([r.to_features() for r in data.records])
+    collator = None
+    if cfg.train.batching == "shared_prefix":
+        features, collator = shared_prefix_data(cfg, data, tokenizer, model, say)
+    else:
+        features = [r.to_features() for r in data.records]
+    dataset = Dataset.from_list(features)
     trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=peft_cfg, callbacks=[logcb.make(), *(callbacks or [])])
+                              data_collator=collator, peft_config=peft_cfg,
+                              callbacks=[logcb.make(), *(callbacks or [])])
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     seconds = time.perf_counter() - t0
@@ -248,7 +278,7 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     trained.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
     losses = [e["loss"] for e in state.log_history if "loss" in e]
-    tokens_seen = int(getattr(state, "num_input_tokens_seen", 0) or 0)
+    tokens_seen = int(getattr(state, "num_input_tokens_seen", 0) or getattr(trainer, "_total_train_tokens", 0) or 0)
     metrics: dict[str, Any] = {
         "global_step": state.global_step,
         "epoch": state.epoch,

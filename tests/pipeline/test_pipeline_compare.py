@@ -56,3 +56,26 @@ def test_analyze_ranks_weak_features(tmp_path: Path) -> None:
 def test_analyze_missing_run_is_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", "--run", str(tmp_path / "nope")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("question", "latin"), [
+    ("지역구(district)에 따른 매물(properties) 수를 조회해 주세요", True),
+    ("passengers 테이블 수가 가장 많은 nationality 3개", True),
+    ("이름이 '안민서'인 배달원과 연결된 주문의 배달비", False),
+    ("이메일이 'gmail.com'으로 끝나는 사용자 수", False),  # a quoted value is not a schema name
+    ("여권 번호가 \"M39152575\"인 승객", False),
+])
+def test_question_wording(question: str, latin: bool) -> None:
+    from kosql.pipeline.analyze import WORDING_KOREAN, WORDING_LATIN, question_wording
+
+    assert question_wording(question) == (WORDING_LATIN if latin else WORDING_KOREAN)
+
+
+def test_analyze_splits_accuracy_by_question_wording(tmp_path: Path) -> None:
+    rows = _rows([True, True, False], "in_domain", "easy", ["where"])
+    for r in rows:
+        r["question"] = "매물(properties) 수"
+    korean = _rows([False, False], "in_domain", "easy", ["where"])
+    a = analyze_rows(rows + korean, tmp_path)
+    by = {s.name: (s.cell.k, s.cell.n) for s in a.wording}
+    assert by == {"names tables/columns in Latin letters": (2, 3), "Korean words only": (0, 2)}
