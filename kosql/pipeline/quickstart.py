@@ -33,7 +33,7 @@ from kosql.pipeline.steps import (
 )
 
 # First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
-_GUESS = {"data": 30.0, "base": 240.0, "train": 660.0, "finetuned": 200.0, "report": 5.0}
+_GUESS = {"data": 30.0, "base": 225.0, "train": 620.0, "finetuned": 180.0, "report": 5.0}
 
 
 @dataclass

@@ -131,3 +131,14 @@ def test_params_max_new_tokens_reaches_the_backend(tmp_path: Path) -> None:
 def test_progress_bar_runs(tmp_path: Path) -> None:
     rows = generate_predictions(_examples(3), FakeBackend(), tmp_path / "p.jsonl", progress=True)
     assert len(rows) == 3
+
+
+def test_build_prompts_compact_and_unknown_format() -> None:
+    from kosql.models.runner import build_prompts
+
+    ex = Example(id="1", db_id="d", context="CREATE TABLE t (\n  a INT NOT NULL,\n  b VARCHAR(20)\n);",
+                 question="a의 합은?", answer="SELECT SUM(a) FROM t;")
+    (prompt,) = build_prompts([ex], FakeBackend(), "compact")
+    assert "CREATE TABLE t (a INT, b VARCHAR);" in prompt and "NOT NULL" not in prompt
+    with pytest.raises(UserError, match="seed, compact, chat"):
+        build_prompts([ex], FakeBackend(), "fancy")

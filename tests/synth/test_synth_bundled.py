@@ -23,7 +23,9 @@ def test_bundled_dataset_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(build, "generate_dataset", counting)
     folder = bundled_dataset("small", seed=5)
-    assert folder == tmp_path / f"synth-small-seed5-v{GENERATOR_VERSION}"
+    from kosql.data.synth.build import generator_fingerprint
+
+    assert folder == tmp_path / f"synth-small-seed5-v{GENERATOR_VERSION}-{generator_fingerprint()}"
     assert (folder / "train.jsonl").is_file() and (folder / "dbs" / "game.sqlite").is_file()
     assert bundled_dataset("small", seed=5) == folder and len(calls) == 1  # reused
     (folder / build.MARKER).unlink()  # an interrupted generation is redone

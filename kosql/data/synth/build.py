@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import random
 import shutil
@@ -213,11 +215,24 @@ def _cache_root() -> Path:
     return cache_root() / "datasets"
 
 
+@functools.lru_cache(maxsize=1)
+def generator_fingerprint() -> str:
+    """A short hash of the generator's source files: a changed generator never reuses a cached dataset."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return h.hexdigest()[:8]
+
+
 def bundled_dataset(size: str = "small", seed: int = 0) -> Path:
-    """The bundled dataset folder in the user cache, generated on first use (a few seconds for small)."""
+    """The bundled dataset folder in the user cache, generated on first use (a few seconds for small).
+
+    The folder name holds the generator version and :func:`generator_fingerprint`, so an upgraded
+    kosql regenerates the data instead of reusing an older build.
+    """
     if size not in SIZES:
         raise UserError(f"bundled dataset size must be one of {', '.join(SIZES)}, not {size!r}.")
-    folder = _cache_root() / f"synth-{size}-seed{seed}-v{GENERATOR_VERSION}"
+    folder = _cache_root() / f"synth-{size}-seed{seed}-v{GENERATOR_VERSION}-{generator_fingerprint()}"
     if (folder / MARKER).exists():
         return folder
     tmp = folder.with_name(folder.name + f".tmp{random.SystemRandom().randrange(1 << 30)}")
