@@ -73,9 +73,9 @@ def _batches(records: list[Any], mode: str, batch: int, max_length: int, seed: i
 
     pad_id = int(tok.pad_token_id)
     if mode == "shared_prefix":
-        from kosql.train.prefix import SharedPrefixCollator, group_records, prefix_length
+        from kosql.train.prefix import SharedPrefixCollator, group_records, prefix_lengths
 
-        groups = group_records(records, [prefix_length(r, tok, True) for r in records], batch, seed=seed)
+        groups = group_records(records, prefix_lengths(records, tok, True), batch, seed=seed)
         collate_groups = SharedPrefixCollator(pad_id)
         return [(collate_groups([g.to_features()]), len(g.ids)) for g in groups]
     if mode == "naive":  # a fixed-block trainer: loss on the whole text, full logits

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kosql.cache import cache_root
 from kosql.errors import UserError
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -57,13 +58,6 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         "(https://ai.google.dev/gemma/terms).",
     ),
 }
-
-
-def cache_root() -> Path:
-    """Where converted models live: ``$KOSQL_CACHE_DIR`` or the platform user cache dir."""
-    from kosql.cache import cache_root as root
-
-    return root()
 
 
 def converted_dir(name: str) -> Path:

@@ -187,12 +187,11 @@ def trained_prompt_format(path: str | Path | None) -> str | None:
     ``adapter/`` folder (``path`` is the adapter folder or the run folder); None when unknown."""
     if not path:
         return None
-    p = Path(path)
-    for candidate in (p / "manifest.json", p.parent / "manifest.json"):
+    for candidate in (Path(path) / "manifest.json", Path(path).parent / "manifest.json"):
         if candidate.is_file():
             try:
-                fmt = json.loads(candidate.read_text(encoding="utf-8")).get("prompt_format")
-            except (OSError, ValueError, AttributeError):
+                fmt = read_json(candidate).get("prompt_format")
+            except UserError:
                 return None
             return str(fmt) if fmt else None
     return None

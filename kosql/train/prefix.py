@@ -40,17 +40,30 @@ class PrefixGroup:
                 "segments": self.segments, "length": len(self.input_ids)}
 
 
-def prefix_length(record: TrainRecord, tokenizer: Tokenizer, add_special_tokens: bool) -> int:
+def prefix_length(record: TrainRecord, tokenizer: Tokenizer, add_special_tokens: bool,
+                  cache: dict[str, list[int]] | None = None) -> int:
     """Tokens of ``record``'s prompt up to and including ``### Question:`` when they tokenize the same
-    alone as inside the whole row (so the split is exact); 0 when there is no clean split."""
+    alone as inside the whole row (so the split is exact); 0 when there is no clean split.
+    ``cache`` keeps the token ids of prefix texts already seen."""
     cut = record.prompt.rfind(PREFIX_MARK)
     if cut < 0:
         return 0
-    ids = list(tokenizer(record.prompt[: cut + len(PREFIX_MARK)], add_special_tokens=add_special_tokens)["input_ids"])
+    text = record.prompt[: cut + len(PREFIX_MARK)]
+    ids = cache.get(text) if cache is not None else None
+    if ids is None:
+        ids = list(tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+        if cache is not None:
+            cache[text] = ids
     n = len(ids)
     if n == 0 or record.input_ids[:n] != ids or not any(record.completion_mask[n:]) or any(record.completion_mask[:n]):
         return 0
     return n
+
+
+def prefix_lengths(records: list[TrainRecord], tokenizer: Tokenizer, add_special_tokens: bool) -> list[int]:
+    """:func:`prefix_length` of every record, each distinct prefix text tokenized once."""
+    cache: dict[str, list[int]] = {}
+    return [prefix_length(r, tokenizer, add_special_tokens, cache) for r in records]
 
 
 def group_records(records: list[TrainRecord], prefix_lengths: list[int], rows_per_group: int,

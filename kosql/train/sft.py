@@ -193,10 +193,10 @@ def shared_prefix_data(cfg: SFTConfig, data: PreparedData, tokenizer: Any, model
                        echo: Printer) -> tuple[list[dict[str, Any]], Any]:
     """Groups of up to ``train.batch_size`` rows sharing a prompt prefix, and their collator."""
     from kosql.prompts import uses_bos
-    from kosql.train.prefix import SharedPrefixCollator, group_records, prefix_length
+    from kosql.train.prefix import SharedPrefixCollator, group_records, prefix_lengths
 
     bos = uses_bos(cfg.data.prompt_format)
-    lengths = [prefix_length(r, tokenizer, bos) for r in data.records]
+    lengths = prefix_lengths(data.records, tokenizer, bos)
     groups = group_records(data.records, lengths, cfg.train.batch_size, seed=cfg.train.seed)
     flat = sum(len(r.input_ids) for r in data.records)
     packed = sum(len(g.input_ids) for g in groups)
