@@ -17,7 +17,10 @@ import click
               help="small: ~2k train rows in seconds; full: >=20k train rows.")
 @click.option("--focus", default=None,
               help="Comma-separated feature tags (e.g. having,join,subquery): extra training rows for them.")
-def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None) -> int:
+@click.option("--comments", is_flag=True,
+              help="Give every column and table its Korean name as a MySQL COMMENT in the DDL (as many Korean "
+                   "schemas do); questions, SQL and databases stay the same.")
+def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None, comments: bool) -> int:
     """Generate Korean question/SQL pairs over multi-table schemas with populated SQLite databases."""
     from rich.console import Console
     from rich.table import Table
@@ -27,7 +30,7 @@ def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: 
     parse_focus(focus)  # fail fast on unknown tags
     console = Console()
     summary = generate_dataset(out_dir, seed=seed, per_domain=per_domain, size=size, focus=focus,
-                               progress=console.is_terminal)
+                               progress=console.is_terminal, comments=comments)
     table = Table(title=f"kosql data synth -> {out_dir}")
     table.add_column("split")
     table.add_column("rows", justify="right")

@@ -36,23 +36,29 @@ from kosql.prompts import PROMPT_FORMATS
               help="Requests per minute limit (openai backend) [default: 300].")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None,
               help="Requests in flight at most (openai backend) [default: 16].")
+@click.option("--repair-beams", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Schema-checked decoding: SQL that does not compile against the row's DDL (unknown "
+                   "column or table, syntax error) is replaced by the best of N beam-search candidates "
+                   "that does (0 = off; N >= 2). Uses the DDL only, never the database's rows.")
 @click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
 @click.option("--out", "out", required=True, help="Predictions JSONL to write (resumed when it exists).")
 def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str | None, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
             base_url: str | None, api_key_env: str | None, endpoint: str | None, rpm: float | None,
-            concurrency: int | None, no_resume: bool, out: str) -> int:
+            concurrency: int | None, repair_beams: int, no_resume: bool, out: str) -> int:
     """Generate SQL for every row of --data into --out (rerun to resume after an interruption)."""
     from rich.console import Console
 
     from kosql.data.load import load_examples
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
-    from kosql.models.runner import generate_predictions
+    from kosql.models.runner import generate_predictions, repair_summary
     from kosql.train.manifest import trained_prompt_format
 
     console = Console(stderr=True)
     prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
+    if repair_beams == 1:
+        raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
     examples = load_examples(data)
     if limit is not None:
         examples = examples[:limit]
@@ -75,10 +81,13 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
                               batch_size=batch_size)
     start = time.perf_counter()
     rows = generate_predictions(examples, generator, out, prompt_format=prompt_format,
-                                batch_size=batch_size, resume=not no_resume, params=params)
+                                batch_size=batch_size, resume=not no_resume, params=params,
+                                repair_beams=repair_beams)
     seconds = time.perf_counter() - start
     tokens = sum(int(r.get("completion_tokens", 0)) for r in rows)
     empty = sum(1 for r in rows if not r.get("pred"))
     console.print(f"Wrote {len(rows)} predictions to {out} ({empty} without SQL); "
                   f"{tokens} completion tokens in total, this run took {seconds:.1f} s.")
+    if repair_beams:
+        console.print(repair_summary(rows))
     return 0

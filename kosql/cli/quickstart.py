@@ -22,19 +22,25 @@ import click
 @click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")
 @click.option("--max-new-tokens", default=96, show_default=True, help="Generation length limit.")
 @click.option("--skip-base", is_flag=True, help="Skip the base-model evaluation.")
+@click.option("--repair-beams", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Schema-checked decoding for the fine-tuned model: SQL that does not compile against "
+                   "the DDL is replaced by the best of N beam candidates that does (0 = off; slower).")
 @click.argument("overrides", nargs=-1)
 def command(out: Path | None, model: str, dataset: str, test_per_split: int, train_config: str | None,
-            batch_size: int, max_new_tokens: int, skip_base: bool, overrides: tuple[str, ...]) -> int:
+            batch_size: int, max_new_tokens: int, skip_base: bool, repair_beams: int, overrides: tuple[str, ...]) -> int:
     """Run the whole pipeline on the embedded defaults (offline, CPU) and write a report.
 
     OVERRIDES are key=value settings for the fine-tuning config, e.g. train.max_steps=100.
     """
     from kosql.pipeline.quickstart import QuickstartOptions, run_quickstart
 
+    if repair_beams == 1:
+        raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
     if out is None:
         out = Path("runs") / f"quickstart-{time.strftime('%Y%m%d-%H%M%S')}"
     opts = QuickstartOptions(out=out, model=model, dataset=dataset, test_per_split=test_per_split,
                              train_config=train_config, train_overrides=list(overrides),
-                             batch_size=batch_size, max_new_tokens=max_new_tokens, skip_base=skip_base)
+                             batch_size=batch_size, max_new_tokens=max_new_tokens, skip_base=skip_base,
+                             repair_beams=repair_beams)
     run_quickstart(opts)
     return 0

@@ -1,7 +1,8 @@
 """A compact rendering of a schema for prompts: one ``CREATE TABLE`` line per table.
 
 Column lengths, ``NOT NULL``, ``AUTO_INCREMENT`` and defaults go; names, base types, primary keys,
-foreign keys (inline ``REFERENCES``) and enum values stay. The result is still valid SQL DDL, and a
+foreign keys (inline ``REFERENCES``), enum values and MySQL ``COMMENT`` texts (a column's or table's
+Korean name in many Korean schemas) stay. The result is still valid SQL DDL, and a
 typical 3-4 table context shrinks from ~300 to ~130 tokens, which makes training and generation
 on CPU about twice as fast per row. Pure: text in, text out.
 """
@@ -24,9 +25,11 @@ def _base_type(col: Column) -> str:
 def _column(col: Column, table: Table, single_pk: bool) -> str:
     parts = [col.name, _base_type(col)]
     if col.enum_values:
-        parts[-1] += "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in col.enum_values) + ")"
+        parts[-1] += "(" + ", ".join(_quote(v) for v in col.enum_values) + ")"
     if single_pk and col.primary_key:
         parts.append("PRIMARY KEY")
+    if col.comment:
+        parts.append("COMMENT " + _quote(col.comment))
     for fk in table.foreign_keys:
         if len(fk.columns) == 1 and fk.columns[0] == col.name:
             parts.append(f"REFERENCES {fk.ref_table}({', '.join(fk.ref_columns) or col.name})")
@@ -35,7 +38,8 @@ def _column(col: Column, table: Table, single_pk: bool) -> str:
 
 
 def compact_table(table: Table) -> str:
-    """``CREATE TABLE name (col TYPE [PRIMARY KEY] [REFERENCES t(c)], ...);`` on one line."""
+    """``CREATE TABLE name (col TYPE [PRIMARY KEY] [COMMENT 'x'] [REFERENCES t(c)], ...) [COMMENT='y'];``
+    on one line."""
     single_pk = len(table.primary_key) == 1
     items = [_column(c, table, single_pk) for c in table.columns]
     if len(table.primary_key) > 1:
@@ -43,7 +47,12 @@ def compact_table(table: Table) -> str:
     for fk in table.foreign_keys:
         if len(fk.columns) > 1:
             items.append(f"FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES {fk.ref_table}({', '.join(fk.ref_columns)})")
-    return f"CREATE TABLE {table.name} ({', '.join(items)});"
+    tail = f" COMMENT={_quote(table.comment)}" if table.comment else ""
+    return f"CREATE TABLE {table.name} ({', '.join(items)}){tail};"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 @functools.lru_cache(maxsize=4096)

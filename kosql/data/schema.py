@@ -69,6 +69,7 @@ class Column:
     unique: bool = False
     enum_values: list[str] = field(default_factory=list)
     default: str | None = None
+    comment: str | None = None  # MySQL ``COMMENT '...'`` (often the column's Korean name)
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Table:
     primary_key: list[str] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     unique_sets: list[list[str]] = field(default_factory=list)
+    comment: str | None = None  # MySQL ``COMMENT='...'`` table option
 
     def column(self, name: str) -> Column | None:
         """The column called ``name`` (case-insensitive), or None."""
@@ -262,6 +264,8 @@ def _column(cdef: exp.ColumnDef, fks: list[ForeignKey]) -> Column:
             col.unique = True
         elif isinstance(ck, exp.DefaultColumnConstraint):
             col.default = ck.this.sql() if isinstance(ck.this, exp.Expr) else str(ck.this)
+        elif isinstance(ck, exp.CommentColumnConstraint) and isinstance(ck.this, exp.Literal):
+            col.comment = str(ck.this.this)
         elif isinstance(ck, exp.Reference):
             table, cols = _ref(ck)
             fks.append(ForeignKey([col.name], table, cols))
@@ -270,6 +274,14 @@ def _column(cdef: exp.ColumnDef, fks: list[ForeignKey]) -> Column:
             if values and len(values) == len(ck.this.expressions):
                 col.enum_values = [str(v) for v in values]
     return col
+
+
+def _table_comment(create: exp.Create) -> str | None:
+    props = create.args.get("properties")
+    for prop in props.expressions if isinstance(props, exp.Properties) else []:
+        if isinstance(prop, exp.SchemaCommentProperty) and isinstance(prop.this, exp.Literal):
+            return str(prop.this.this)
+    return None
 
 
 def _table(create: exp.Create) -> Table:
@@ -304,7 +316,8 @@ def _table(create: exp.Create) -> Table:
                     fks.append(ForeignKey([_ident(e) for e in sub.expressions], rtable, rcols))
     if not columns:
         raise SchemaError(f"table {name!r} has no columns.")
-    table = Table(name=name, columns=columns, foreign_keys=fks, unique_sets=uniques)
+    table = Table(name=name, columns=columns, foreign_keys=fks, unique_sets=uniques,
+                  comment=_table_comment(create))
     if not pk:
         pk = [c.name for c in columns if c.primary_key]
     pk = [c.name for p in pk if (c := table.column(p)) is not None]

@@ -17,6 +17,8 @@ class GenerationParams:
     temperature: float = field(default=0.0, metadata={"help": "0 = greedy; > 0 samples."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass (sampling only)."})
     num_return_sequences: int = field(default=1, metadata={"help": "Generations per prompt."})
+    num_beams: int = field(default=1, metadata={"help": "Beam search width (greedy only; 1 = no beams); "
+                                                        "backends without beam search ignore it."})
     stop: tuple[str, ...] = field(default=STOP_STRINGS, metadata={"help": "Strings that end a generation."})
     batch_size: int = field(default=8, metadata={"help": "Prompts per forward batch."})
     seed: int = field(default=0, metadata={"help": "Random seed for sampling."})

@@ -280,13 +280,15 @@ class HFBackend:
         import torch
 
         t0 = time.perf_counter()
-        shared = common_prefix_len(batch) if self.prefix_cache and n == 1 and len(batch) > 1 else 0
+        plain = n == 1 and params.num_beams <= 1
+        shared = common_prefix_len(batch) if self.prefix_cache and plain and len(batch) > 1 else 0
         if shared >= MIN_SHARED_PREFIX:
             enc = self._prefix_cached_inputs(batch, shared)
         else:
             enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
             enc = {k: v.to(self.model.device) for k, v in enc.items()}
         prompt_len = int(enc["input_ids"].shape[1])
+        beams = max(1, params.num_beams) if params.greedy else 1
         criteria = _make_stopping_criteria(self.tokenizer, params.stop, prompt_len, len(batch) * n)
         from transformers import StoppingCriteriaList
 
@@ -295,9 +297,16 @@ class HFBackend:
             "num_return_sequences": n,
             "pad_token_id": self.tokenizer.pad_token_id,
             "eos_token_id": self.eos_ids or None,
-            "stopping_criteria": StoppingCriteriaList([criteria]) if params.stop else None,
+            # beam search reorders its rows, so the per-row stop tracking does not apply to it:
+            # beams end at EOS (or the length limit) and the text is cut at a stop string below
+            "stopping_criteria": StoppingCriteriaList([criteria]) if params.stop and beams == 1 else None,
         }
-        if params.greedy:
+        if beams > 1:
+            if n > beams:
+                raise ValueError(f"num_return_sequences ({n}) cannot exceed num_beams ({beams})")
+            kwargs.update(do_sample=False, num_beams=beams, early_stopping=True, temperature=None,
+                          top_p=None, top_k=None)
+        elif params.greedy:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=None)
@@ -312,7 +321,7 @@ class HFBackend:
                 if tok in self.eos_ids:
                     count = j + 1
                     break
-            done_at = criteria.done_at[row]
+            done_at = criteria.done_at[row] if beams == 1 else None
             if done_at is not None:
                 count = min(count, done_at)
             text = self.tokenizer.decode(tokens[:count], skip_special_tokens=True)

@@ -108,12 +108,16 @@ def generate_predictions(
     progress: bool = True,
     params: GenerationParams | None = None,
     on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
+    repair_beams: int = 0,
 ) -> list[dict[str, Any]]:
     """Generate for ``examples`` into ``out_path``; returns the prediction rows in input order.
 
     With ``resume`` rows whose id is already in the file are skipped; without it the file is
     started afresh. Pending rows are generated longest prompt first (similar lengths batch well).
+    ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`).
     """
+    if repair_beams == 1 or repair_beams < 0:
+        raise UserError(f"repair beams must be 0 (off) or at least 2, not {repair_beams}.")
     out = Path(out_path)
     ids = [e.id for e in examples]
     if len(set(ids)) != len(ids):
@@ -135,6 +139,9 @@ def generate_predictions(
             gens = backend.generate([prompts[i] for i in idx], params)
             step = max(1, params.num_return_sequences)
             rows = [prediction_row(pending[i].id, gens[k * step], backend.name) for k, i in enumerate(idx)]
+            if repair_beams:
+                repair_rows(rows, [pending[i] for i in idx], [prompts[i] for i in idx], backend, params,
+                            repair_beams)
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 fh.flush()
@@ -144,6 +151,50 @@ def generate_predictions(
             if on_batch is not None:
                 on_batch(rows)
     return [done[i] for i in ids if i in done]
+
+
+def repair_rows(rows: list[dict[str, Any]], examples: Sequence[Example], prompts: Sequence[str],
+                backend: Backend, params: GenerationParams, beams: int) -> int:
+    """Schema-checked decoding: a prediction that does not compile against its example's DDL
+    (:func:`kosql.db.check.schema_error`: unknown column or table, syntax error) is replaced by the
+    most likely of ``beams`` beam-search candidates that does; when none does, the greedy one stays.
+
+    Only the DDL is consulted (an empty database), never the rows or the gold answer. Each row
+    touched gets ``repair``: the error, the replaced SQL and the candidate taken (None: none
+    compiled). Returns the number of rows whose prediction was replaced.
+    """
+    from kosql.db.check import schema_error
+
+    bad = [(k, err) for k, (row, ex) in enumerate(zip(rows, examples, strict=True))
+           if (err := schema_error(row["pred"], ex.context)) is not None]
+    if not bad:
+        return 0
+    t0 = time.perf_counter()
+    beam_params = dataclasses.replace(params, num_beams=beams, num_return_sequences=beams,
+                                      temperature=0.0)
+    gens = backend.generate([prompts[k] for k, _ in bad], beam_params)
+    share = (time.perf_counter() - t0) / len(bad)
+    replaced = 0
+    for j, (k, err) in enumerate(bad):
+        row, cands = rows[k], gens[j * beams:(j + 1) * beams]
+        pick = next((c for c, g in enumerate(cands)
+                     if schema_error(extract_sql(g.text), examples[k].context) is None), None)
+        row["repair"] = {"error": err, "greedy": row["pred"], "candidate": pick}
+        row["seconds"] = round(float(row["seconds"]) + share, 4)
+        if pick is not None:
+            gen = cands[pick]
+            row.update(pred=extract_sql(gen.text), raw=gen.text,
+                       completion_tokens=int(row["completion_tokens"]) + int(gen.completion_tokens))
+            replaced += 1
+    return replaced
+
+
+def repair_summary(rows: Sequence[dict[str, Any]]) -> str:
+    """One line: how many predictions failed the schema check and how many were replaced."""
+    checked = [r["repair"] for r in rows if isinstance(r.get("repair"), dict)]
+    fixed = sum(1 for r in checked if r.get("candidate") is not None)
+    return (f"schema check: {len(checked)} of {len(rows)} greedy predictions did not compile against "
+            f"their DDL; {fixed} replaced by a beam candidate that does.")
 
 
 class _Progress:

@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 
 from kosql.data.rows import write_jsonl
+from kosql.errors import UserError
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
 from kosql.pipeline.steps import (
     adapter_dir,
@@ -50,6 +51,38 @@ class QuickstartOptions:
     max_new_tokens: int = field(default=96, metadata={"help": "Generation length limit."})
     seed: int = field(default=0, metadata={"help": "Seed of the test subset."})
     skip_base: bool = field(default=False, metadata={"help": "Do not evaluate the base model."})
+    repair_beams: int = field(default=0, metadata={"help": "Schema-checked decoding of the fine-tuned model "
+                                                             "with N beams (0 = off)."})
+
+
+# Options that decide what a run folder holds: resuming with other values would mix two runs.
+_RUN_DEFINING = ("model", "dataset", "test_per_split", "train_config", "train_overrides", "max_new_tokens",
+                 "seed", "repair_beams")
+
+
+def check_resumable(out: Path, opts: QuickstartOptions) -> None:
+    """Record the options that define the run in ``out/options.json``; refuse to resume a folder
+    that was started with other ones (UserError naming the first that differs), or a non-empty
+    folder that no quickstart made (a quickstart folder of an older kosql, without the record, is
+    resumed as it is)."""
+    path = out / "options.json"
+    current = {k: v for k, v in asdict(opts).items() if k in _RUN_DEFINING}
+    current = json.loads(json.dumps(current, default=str))
+    if path.exists():
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            before = None
+        if isinstance(before, dict):
+            for key in _RUN_DEFINING:
+                if key in before and before[key] != current.get(key):
+                    raise UserError(f"Run folder {out} was started with {key}={before[key]!r}, not "
+                                    f"{current.get(key)!r}; give another --out to start a new run.")
+    elif out.exists() and any(out.iterdir()) and not (out / "test_rows.jsonl").exists():
+        raise UserError(f"Run folder {out} is not empty and was not made by this quickstart; "
+                        "give another --out.")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 class _Clock:
@@ -80,7 +113,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     """Run the quickstart; returns the summary written to ``summary.json``."""
     console = console or Console()
     out = opts.out
-    out.mkdir(parents=True, exist_ok=True)
+    check_resumable(out, opts)
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]
     clock = _Clock(console, steps)
@@ -123,8 +156,14 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     t = clock.start("finetuned", "fine-tuned model: generate -> eval")
     tuned = generate_and_eval(test_rows, out / "finetuned", model=opts.model,
                               adapter=str(adapter_dir(run_dir)), label="fine-tuned", prompt_format=prompt_format,
-                              batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens)
-    per_model[f"{opts.model} + LoRA"] = tuned.rows
+                              batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
+                              repair_beams=opts.repair_beams)
+    per_model[f"{opts.model} + LoRA"] = tuned.greedy_rows if tuned.greedy_rows is not None else tuned.rows
+    if opts.repair_beams:
+        per_model[f"{opts.model} + LoRA + schema check"] = tuned.rows
+        repaired = [r for r in _read_jsonl(tuned.preds_path) if isinstance(r.get("repair"), dict)]
+        summary["schema_check"] = {"beams": opts.repair_beams, "checked": len(repaired),
+                                   "replaced": sum(r["repair"].get("candidate") is not None for r in repaired)}
     summary["steps"]["finetuned"] = clock.finish("finetuned", t)
 
     t = clock.start("report", "report")
@@ -144,6 +183,10 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"[bold green]done[/] in {total / 60:.1f} min · report: {files['md']} · {files['html']}")
     return summary
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _machine() -> dict[str, Any]:

@@ -47,12 +47,13 @@ class EvalOutcome:
     metrics: dict[str, Any]
     gen_seconds: float
     completion_tokens: int
+    greedy_rows: list[dict[str, Any]] | None = None  # with repair_beams: scores of the greedy SQL alone
 
 
 def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, adapter: str | None = None,
                       backend_kind: str = "hf", prompt_format: str | None = None, batch_size: int = 16,
                       max_new_tokens: int = 96, label: str = "model", timeout: float = 5.0,
-                      testsuite: str = "always") -> EvalOutcome:
+                      testsuite: str = "always", repair_beams: int = 0) -> EvalOutcome:
     """Generate SQL for ``rows`` (resumable) and score it; outputs under ``out_dir``.
 
     ``prompt_format`` None: the format the adapter (or kosql-trained model folder) was trained with, else 'seed'.
@@ -69,7 +70,8 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     backend = load_backend(backend_kind, model, adapter=adapter)
     params = GenerationParams(max_new_tokens=max_new_tokens, batch_size=batch_size)
     preds = generate_predictions(list(rows), backend, preds_path, prompt_format=prompt_format,
-                                 batch_size=batch_size, params=params, resume=True, progress=True)
+                                 batch_size=batch_size, params=params, resume=True, progress=True,
+                                 repair_beams=repair_beams)
     del backend
     pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
     gen_seconds = sum(float(p.get("seconds") or 0.0) for p in preds)
@@ -77,9 +79,16 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True, testsuite=testsuite)
     eval_dir = out_dir / "eval"
     write_eval_outputs(report, eval_dir)
+    greedy_rows = None
+    if repair_beams:  # the same run without the schema check: each row's greedy SQL
+        greedy = {str(p["id"]): str((p.get("repair") or {}).get("greedy", p.get("pred")) or "") for p in preds}
+        greedy_report = evaluate_predictions(list(rows), greedy, timeout=timeout, progress=False,
+                                             testsuite=testsuite)
+        write_eval_outputs(greedy_report, out_dir / "eval-greedy")
+        greedy_rows = list(greedy_report.rows)
     return EvalOutcome(preds_path=preds_path, eval_dir=eval_dir, rows=list(report.rows),
                        metrics=dict(report.metrics), gen_seconds=gen_seconds,
-                       completion_tokens=completion_tokens)
+                       completion_tokens=completion_tokens, greedy_rows=greedy_rows)
 
 
 def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Path) -> tuple[Path, dict[str, Any]]:

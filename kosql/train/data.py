@@ -70,14 +70,18 @@ class GoldCheck:
 
 
 def resolve_dataset(spec: str, split: str, *, field_name: str = "data.train") -> Path:
-    """The JSONL/CSV path of ``spec``: a file, a folder holding ``<split>.jsonl``, or ``bundled:<size>``."""
+    """The JSONL/CSV path of ``spec``: a file, a folder holding ``<split>.jsonl``, or ``bundled:<size>``
+    (``bundled:<size>+comments``: the DDL carries Korean column/table comments)."""
     if spec.startswith("bundled:") or spec == "bundled":
         size = spec.partition(":")[2] or "small"
+        size, plus, extra = size.partition("+")
+        if plus and extra != "comments":
+            raise UserError(f"{field_name}: unknown bundled dataset variant '+{extra}' (only '+comments').")
         if importlib.util.find_spec("kosql.data.synth") is None:
             raise UserError(f"{field_name}: the bundled dataset is not available in this install (kosql.data.synth).")
         from kosql.data.synth import bundled_dataset
 
-        path = Path(bundled_dataset(size=size)) / f"{split}.jsonl"
+        path = Path(bundled_dataset(size=size, comments=bool(plus))) / f"{split}.jsonl"
     else:
         path = Path(spec).expanduser()
         if path.is_dir():

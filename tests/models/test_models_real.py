@@ -48,6 +48,20 @@ def test_batched_generation_equals_one_at_a_time_and_obeys_stops(backend: Any) -
         assert cut is None or cut == len(gen.text)  # nothing after a stop string
 
 
+def test_beam_search_returns_the_candidates_of_each_prompt_in_order(backend: Any) -> None:
+    prompts = [build_prompt(DDL, q) for q in QUESTIONS[:2]]
+    params = GenerationParams(max_new_tokens=24, batch_size=2, num_beams=3, num_return_sequences=3)
+    beams = backend.generate(prompts, params)
+    assert len(beams) == 6
+    alone = backend.generate(prompts[1:], params)
+    assert [g.text for g in alone] == [g.text for g in beams[3:]]  # prompt-major, batch-independent
+    for gen in beams:
+        cut = stop_index(gen.text, params.stop)
+        assert cut is None or cut == len(gen.text)
+    with pytest.raises(ValueError, match="num_beams"):
+        backend.generate(prompts[:1], GenerationParams(max_new_tokens=4, num_beams=2, num_return_sequences=3))
+
+
 def test_converted_model_generates_like_the_gguf(backend: Any) -> None:
     import torch
     from transformers import AutoModelForCausalLM

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from kosql.data.rows import Example
 from kosql.errors import UserError
-from kosql.models.base import Backend, GenerationParams
+from kosql.models.base import Backend, Generation, GenerationParams
 from kosql.models.fake import FakeBackend
-from kosql.models.runner import PRED_KEYS, generate_predictions, read_existing
+from kosql.models.runner import PRED_KEYS, generate_predictions, read_existing, repair_summary
 
 
 def _examples(n: int) -> list[Example]:
@@ -142,3 +143,45 @@ def test_build_prompts_compact_and_unknown_format() -> None:
     assert "CREATE TABLE t (a INT, b VARCHAR);" in prompt and "NOT NULL" not in prompt
     with pytest.raises(UserError, match="seed, compact, chat"):
         build_prompts([ex], FakeBackend(), "fancy")
+
+
+class _ScriptedBackend:
+    """Greedy answers from ``greedy``; beam requests get ``beams`` (candidate lists per question)."""
+
+    name = "scripted"
+
+    def __init__(self, greedy: dict[str, str], beams: dict[str, list[str]]) -> None:
+        self.greedy, self.beams, self.beam_calls = greedy, beams, 0
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+        out = []
+        for prompt in prompts:
+            key = next(k for k in self.greedy if k in prompt)
+            if params.num_beams > 1:
+                self.beam_calls += 1
+                cands = self.beams[key][:params.num_return_sequences]
+                out += [Generation(text=c, completion_tokens=3) for c in cands]
+            else:
+                out.append(Generation(text=self.greedy[key], completion_tokens=3))
+        return out
+
+
+def test_schema_checked_decoding_replaces_only_sql_that_does_not_compile(tmp_path: Path) -> None:
+    ddl = "CREATE TABLE users (user_id INT PRIMARY KEY, name VARCHAR(20), email VARCHAR(50));"
+    rows = [Example(id=q, db_id="d", context=ddl, question=q, answer="SELECT 1;") for q in ("qa", "qb", "qc")]
+    backend = _ScriptedBackend(
+        greedy={"qa": "SELECT name FROM users;", "qb": "SELECT mail FROM users;", "qc": "SELECT x FROM y;"},
+        beams={"qb": ["SELECT mail FROM users;", "SELECT email FROM users;", "SELECT name FROM users;"],
+               "qc": ["SELECT x FROM y;", "SELECT z FROM y;", "SELEC"]})
+    out = tmp_path / "p.jsonl"
+    got = {r["id"]: r for r in generate_predictions(rows, backend, out, progress=False, repair_beams=3)}
+    assert backend.beam_calls == 2  # qa compiled: no beams for it
+    assert got["qa"]["pred"] == "SELECT name FROM users;" and "repair" not in got["qa"]
+    # the most likely candidate that compiles wins (not the first beam, which repeats the error)
+    assert got["qb"]["pred"] == "SELECT email FROM users;"
+    assert got["qb"]["repair"]["candidate"] == 1 and got["qb"]["repair"]["greedy"] == "SELECT mail FROM users;"
+    assert "no such column: mail" in got["qb"]["repair"]["error"]
+    assert got["qc"]["pred"] == "SELECT x FROM y;" and got["qc"]["repair"]["candidate"] is None
+    assert "1 replaced" in repair_summary(list(got.values())) and "2 of 3" in repair_summary(list(got.values()))
+    with pytest.raises(UserError, match="at least 2"):
+        generate_predictions(rows, backend, tmp_path / "q.jsonl", progress=False, repair_beams=1)

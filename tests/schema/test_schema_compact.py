@@ -41,3 +41,13 @@ def test_compact_keeps_tables_columns_and_keys() -> None:
             [(f.columns, f.ref_table, f.ref_columns) for f in t_full.foreign_keys]
     assert len(compact_ddl(ddl)) < len(ddl) * 0.8
     assert compact_ddl(ddl).count("\n") == 1  # one line per table
+
+
+def test_comments_parsed_and_survive_compact() -> None:
+    ddl = ("CREATE TABLE theaters (\n  theater_id INT PRIMARY KEY AUTO_INCREMENT COMMENT '상영관 ID',\n"
+           "  seats INT NOT NULL COMMENT '좌석 수'\n) COMMENT='상영관';")
+    for text in (ddl, compact_ddl(ddl)):
+        table = parse_schema(text).table("theaters")
+        assert table is not None and table.comment == "상영관"
+        assert [c.comment for c in table.columns] == ["상영관 ID", "좌석 수"]
+    assert parse_schema("CREATE TABLE t (a INT);").tables["t"].columns[0].comment is None

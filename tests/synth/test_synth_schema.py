@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kosql.data.schema import parse_schema
 from kosql.data.synth.catalog2 import DOMAINS
 from kosql.data.synth.context import conj
 from kosql.data.synth.domains import display_ddl, validate_domain
@@ -23,6 +24,12 @@ def test_domain_valid_and_ddl(domain) -> None:  # type: ignore[no-untyped-def]
     assert {"INT", "VARCHAR"} <= kinds and kinds & {"DATE", "DATETIME"}
     for t in domain.tables:
         assert t.ko and all(c.ko for c in t.columns)
+    assert "COMMENT" not in ddl
+    schema = parse_schema(display_ddl(domain, comments=True))  # Korean names as COMMENTs
+    for t in domain.tables:
+        parsed = schema.table(t.name)
+        assert parsed is not None and parsed.comment == t.ko
+        assert [c.comment for c in parsed.columns] == [c.ko for c in t.columns]
 
 
 def test_databases_have_rows_nulls_and_consistent_fks(small_dataset: Path) -> None:

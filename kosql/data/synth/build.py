@@ -21,7 +21,7 @@ from kosql.data.synth.values import fill_domain
 from kosql.errors import UserError
 from kosql.sql.features import FEATURES, HARDNESS_LEVELS
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MARKER = ".complete"
 
 # size -> (train rows per training domain, dev per training domain, in-domain test per training
@@ -73,8 +73,12 @@ def _row(domain: Domain, ddl: str, cand: Candidate, idx: int) -> Example:
 
 def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | None = None,
                      size: str = "full", focus: str | list[str] | tuple[str, ...] | None = None,
-                     progress: bool = False) -> SynthSummary:
-    """Generate the dataset into ``out_dir`` (train/dev/test JSONL, dbs/, stats.md)."""
+                     progress: bool = False, comments: bool = False) -> SynthSummary:
+    """Generate the dataset into ``out_dir`` (train/dev/test JSONL, dbs/, stats.md).
+
+    ``comments``: every column and table of the ``context`` DDL carries its Korean name as a MySQL
+    ``COMMENT`` (questions, SQL and databases are the same as without).
+    """
     if size not in SIZES:
         raise UserError(f"--size must be one of {', '.join(SIZES)}, not {size!r}.")
     if per_domain is not None and per_domain < 1:
@@ -105,7 +109,7 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
             result = generate_domain(domain, rows, conn, quota, seed=seed, focus=frozenset(tags))
         finally:
             conn.close()
-        ddl = display_ddl(domain)
+        ddl = display_ddl(domain, comments=comments)
         for i, cand in enumerate(result.rows):
             by_split[cand.split].append(_row(domain, ddl, cand, i))
             stats_rows.append((domain, cand))
@@ -129,7 +133,7 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
     )
     (out / "stats.md").write_text(render_stats(summary, stats_rows, db_rows), encoding="utf-8")
     (out / MARKER).write_text(json.dumps({"version": GENERATOR_VERSION, "seed": seed, "size": size,
-                                          "counts": counts}, sort_keys=True) + "\n", encoding="utf-8")
+                                          "comments": comments, "counts": counts}, sort_keys=True) + "\n", encoding="utf-8")
     return summary
 
 
@@ -224,19 +228,23 @@ def generator_fingerprint() -> str:
     return h.hexdigest()[:8]
 
 
-def bundled_dataset(size: str = "small", seed: int = 0) -> Path:
+def bundled_dataset(size: str = "small", seed: int = 0, comments: bool = False) -> Path:
     """The bundled dataset folder in the user cache, generated on first use (a few seconds for small).
+
+    ``comments`` (spec ``bundled:<size>+comments``): the same rows with Korean column/table COMMENTs
+    in the DDL (:func:`generate_dataset`).
 
     The folder name holds the generator version and :func:`generator_fingerprint`, so an upgraded
     kosql regenerates the data instead of reusing an older build.
     """
     if size not in SIZES:
         raise UserError(f"bundled dataset size must be one of {', '.join(SIZES)}, not {size!r}.")
-    folder = _cache_root() / f"synth-{size}-seed{seed}-v{GENERATOR_VERSION}-{generator_fingerprint()}"
+    folder = _cache_root() / (f"synth-{size}-seed{seed}-v{GENERATOR_VERSION}-{generator_fingerprint()}"
+                              + ("-comments" if comments else ""))
     if (folder / MARKER).exists():
         return folder
     tmp = folder.with_name(folder.name + f".tmp{random.SystemRandom().randrange(1 << 30)}")
-    generate_dataset(tmp, seed=seed, size=size)
+    generate_dataset(tmp, seed=seed, size=size, comments=comments)
     if folder.exists():
         if (folder / MARKER).exists():  # another process finished first
             shutil.rmtree(tmp, ignore_errors=True)

@@ -109,26 +109,38 @@ def t(name: str, ko: str, unit: str, rows: int, *columns: Column) -> Table:
     return Table(name=name, ko=ko, unit=unit, rows=rows, columns=tuple(columns))
 
 
-def display_ddl(domain: Domain) -> str:
-    """The MySQL-flavoured CREATE TABLE text shown to the model (the row's ``context``)."""
+def display_ddl(domain: Domain, comments: bool = False) -> str:
+    """The MySQL-flavoured CREATE TABLE text shown to the model (the row's ``context``).
+
+    With ``comments`` every column and table carries its Korean name as a MySQL ``COMMENT``, as
+    Korean production schemas usually do (컬럼 코멘트); the model reads them to link Korean words
+    in a question to English column names.
+    """
     parts = []
     for table in domain.tables:
         lines = []
         for col in table.columns:
             if col.pk:
-                lines.append(f"  {col.name} INT PRIMARY KEY AUTO_INCREMENT")
-                continue
-            text = f"  {col.name} {col.type}"
-            if col.base_type == "BOOLEAN":
-                text += " DEFAULT FALSE"
-            elif not col.nullable:
-                text += " NOT NULL"
+                text = f"  {col.name} INT PRIMARY KEY AUTO_INCREMENT"
+            else:
+                text = f"  {col.name} {col.type}"
+                if col.base_type == "BOOLEAN":
+                    text += " DEFAULT FALSE"
+                elif not col.nullable:
+                    text += " NOT NULL"
+            if comments:
+                text += f" COMMENT {_quote(col.ko)}"
             lines.append(text)
         for col in table.fks():
             ref = domain.table(col.fk or "")
             lines.append(f"  FOREIGN KEY ({col.name}) REFERENCES {ref.name}({ref.pk.name})")
-        parts.append(f"CREATE TABLE {table.name} (\n" + ",\n".join(lines) + "\n);")
+        tail = f" COMMENT={_quote(table.ko)}" if comments else ""
+        parts.append(f"CREATE TABLE {table.name} (\n" + ",\n".join(lines) + f"\n){tail};")
     return "\n".join(parts)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 _SQLITE_TYPES = {"INT": "INTEGER", "DECIMAL": "REAL", "BOOLEAN": "INTEGER", "VARCHAR": "TEXT",
