@@ -29,3 +29,48 @@ def test_a_foreign_non_empty_folder_is_refused(tmp_path: Path) -> None:
         check_resumable(tmp_path, QuickstartOptions(out=tmp_path))
     assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
     assert not (tmp_path / "options.json").exists()
+
+
+def test_generate_and_eval_with_schema_check_scores_greedy_and_repaired(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+    from collections.abc import Sequence
+
+    import kosql.models.registry as registry
+    from kosql.data.rows import Example
+    from kosql.models.base import Generation, GenerationParams
+    from kosql.pipeline.steps import generate_and_eval
+
+    db = tmp_path / "u.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT, email TEXT);"
+                       "INSERT INTO users VALUES (1, 'kim', 'a@gmail.com'), (2, 'lee', 'b@naver.com');")
+    conn.commit()
+    conn.close()
+    ddl = "CREATE TABLE users (user_id INT PRIMARY KEY, name VARCHAR(20), email VARCHAR(50));"
+    rows = [Example(id="a", db_id="u", context=ddl, question="qa 이름", answer="SELECT name FROM users;",
+                    extra={"db_path": str(db)}),
+            Example(id="b", db_id="u", context=ddl, question="qb 메일", answer="SELECT email FROM users;",
+                    extra={"db_path": str(db)})]
+
+    class Scripted:
+        name = "scripted"
+
+        def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+            out = []
+            for p in prompts:
+                if "qa" in p:
+                    out.append(Generation(text="SELECT name FROM users;"))
+                elif params.num_beams > 1:
+                    out += [Generation(text=t) for t in ("SELECT mail FROM users;", "SELECT email FROM users;")]
+                else:
+                    out.append(Generation(text="SELECT mail FROM users;"))
+            return out
+
+    monkeypatch.setattr(registry, "load_backend", lambda *a, **k: Scripted())
+    res = generate_and_eval(rows, tmp_path / "run", model="m", prompt_format="seed", testsuite="never",
+                            repair_beams=2)
+    assert res.greedy_rows is not None
+    assert [r["ex"] for r in res.greedy_rows] == [True, False]
+    assert [r["ex"] for r in res.rows] == [True, True]
+    assert (tmp_path / "run" / "eval-greedy" / "per_row.jsonl").exists()
