@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 
-from kosql.data.schema import Column, SchemaError, Table, parse_schema
+from kosql.data.schema import Column, SchemaError, Table, parse_schema, quote_literal
 
 _TYPE_NAME = re.compile(r"^[A-Za-z_ ]+")
 
@@ -25,11 +25,11 @@ def _base_type(col: Column) -> str:
 def _column(col: Column, table: Table, single_pk: bool) -> str:
     parts = [col.name, _base_type(col)]
     if col.enum_values:
-        parts[-1] += "(" + ", ".join(_quote(v) for v in col.enum_values) + ")"
+        parts[-1] += "(" + ", ".join(quote_literal(v) for v in col.enum_values) + ")"
     if single_pk and col.primary_key:
         parts.append("PRIMARY KEY")
     if col.comment:
-        parts.append("COMMENT " + _quote(col.comment))
+        parts.append("COMMENT " + quote_literal(col.comment))
     for fk in table.foreign_keys:
         if len(fk.columns) == 1 and fk.columns[0] == col.name:
             parts.append(f"REFERENCES {fk.ref_table}({', '.join(fk.ref_columns) or col.name})")
@@ -47,12 +47,9 @@ def compact_table(table: Table) -> str:
     for fk in table.foreign_keys:
         if len(fk.columns) > 1:
             items.append(f"FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES {fk.ref_table}({', '.join(fk.ref_columns)})")
-    tail = f" COMMENT={_quote(table.comment)}" if table.comment else ""
+    tail = f" COMMENT={quote_literal(table.comment)}" if table.comment else ""
     return f"CREATE TABLE {table.name} ({', '.join(items)}){tail};"
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -384,6 +384,11 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text: str) -> str:
+    """``text`` as an SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def to_sqlite_ddl(schema: Schema) -> str:
     """SQLite DDL for ``schema`` (types by kind, keys kept, one statement per table)."""
     statements = []

@@ -11,41 +11,19 @@ Used by schema-checked decoding (:mod:`kosql.models.runner`, ``kosql generate --
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections import OrderedDict
 
 from kosql.data.schema import SchemaError, parse_schema, to_sqlite_ddl
+from kosql.db.build import empty_database
 from kosql.db.execute import FORBIDDEN_KEYWORDS, execute_on_connection, leading_keyword
-from kosql.db.functions import register_sqlite_functions
-
-_EMPTY: OrderedDict[str, sqlite3.Connection | None] = OrderedDict()
-_EMPTY_MAX = 64
-_EMPTY_PID = [os.getpid()]
 
 
 def _empty_connection(ddl: str) -> sqlite3.Connection | None:
-    """A cached in-memory database with the tables of ``ddl`` (None when the DDL cannot be built)."""
-    if _EMPTY_PID[0] != os.getpid():  # forked child: never share the parent's connections
-        _EMPTY.clear()
-        _EMPTY_PID[0] = os.getpid()
-    if ddl in _EMPTY:
-        _EMPTY.move_to_end(ddl)
-        return _EMPTY[ddl]
-    conn: sqlite3.Connection | None
+    """The cached empty database of ``ddl`` (None when the DDL cannot be parsed or built)."""
     try:
-        sqlite_ddl = to_sqlite_ddl(parse_schema(ddl))
-        conn = sqlite3.connect(":memory:", check_same_thread=False)
-        conn.executescript(sqlite_ddl)
-        register_sqlite_functions(conn)
+        return empty_database(to_sqlite_ddl(parse_schema(ddl)))
     except (SchemaError, sqlite3.Error):
-        conn = None
-    _EMPTY[ddl] = conn
-    if len(_EMPTY) > _EMPTY_MAX:
-        old = _EMPTY.popitem(last=False)[1]
-        if old is not None:
-            old.close()
-    return conn
+        return None
 
 
 def schema_error(sql: str, ddl: str) -> str | None:

@@ -189,11 +189,16 @@ def repair_rows(rows: list[dict[str, Any]], examples: Sequence[Example], prompts
     return replaced
 
 
+def repair_counts(rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """(predictions that failed the schema check, of those replaced by a beam candidate)."""
+    checked = [r["repair"] for r in rows if isinstance(r.get("repair"), dict)]
+    return len(checked), sum(1 for r in checked if r.get("candidate") is not None)
+
+
 def repair_summary(rows: Sequence[dict[str, Any]]) -> str:
     """One line: how many predictions failed the schema check and how many were replaced."""
-    checked = [r["repair"] for r in rows if isinstance(r.get("repair"), dict)]
-    fixed = sum(1 for r in checked if r.get("candidate") is not None)
-    return (f"schema check: {len(checked)} of {len(rows)} greedy predictions did not compile against "
+    checked, fixed = repair_counts(rows)
+    return (f"schema check: {checked} of {len(rows)} greedy predictions did not compile against "
             f"their DDL; {fixed} replaced by a beam candidate that does.")
 
 

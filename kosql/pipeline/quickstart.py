@@ -163,9 +163,8 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     per_model[f"{opts.model} + LoRA"] = tuned.greedy_rows if tuned.greedy_rows is not None else tuned.rows
     if opts.repair_beams:
         per_model[f"{opts.model} + LoRA + schema check"] = tuned.rows
-        repaired = [r for r in _read_jsonl(tuned.preds_path) if isinstance(r.get("repair"), dict)]
-        summary["schema_check"] = {"beams": opts.repair_beams, "checked": len(repaired),
-                                   "replaced": sum(r["repair"].get("candidate") is not None for r in repaired)}
+        checked, replaced = tuned.repair_counts or (0, 0)
+        summary["schema_check"] = {"beams": opts.repair_beams, "checked": checked, "replaced": replaced}
     summary["steps"]["finetuned"] = clock.finish("finetuned", t)
 
     t = clock.start("report", "report")
@@ -185,10 +184,6 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"[bold green]done[/] in {total / 60:.1f} min · report: {files['md']} · {files['html']}")
     return summary
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _machine() -> dict[str, Any]:

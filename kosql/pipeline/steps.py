@@ -48,6 +48,7 @@ class EvalOutcome:
     gen_seconds: float
     completion_tokens: int
     greedy_rows: list[dict[str, Any]] | None = None  # with repair_beams: scores of the greedy SQL alone
+    repair_counts: tuple[int, int] | None = None  # with repair_beams: (failed the check, replaced)
 
 
 def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, adapter: str | None = None,
@@ -61,7 +62,7 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
-    from kosql.models.runner import generate_predictions
+    from kosql.models.runner import generate_predictions, repair_counts
     from kosql.train.manifest import trained_prompt_format
 
     prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
@@ -79,8 +80,9 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True, testsuite=testsuite)
     eval_dir = out_dir / "eval"
     write_eval_outputs(report, eval_dir)
-    greedy_rows = None
-    if repair_beams:  # the same run without the schema check: each row's greedy SQL
+    greedy_rows = counts = None
+    if repair_beams:
+        counts = repair_counts(preds)  # the same run without the schema check: each row's greedy SQL
         greedy = {str(p["id"]): str((p.get("repair") or {}).get("greedy", p.get("pred")) or "") for p in preds}
         greedy_report = evaluate_predictions(list(rows), greedy, timeout=timeout, progress=False,
                                              testsuite=testsuite)
@@ -88,7 +90,8 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
         greedy_rows = list(greedy_report.rows)
     return EvalOutcome(preds_path=preds_path, eval_dir=eval_dir, rows=list(report.rows),
                        metrics=dict(report.metrics), gen_seconds=gen_seconds,
-                       completion_tokens=completion_tokens, greedy_rows=greedy_rows)
+                       completion_tokens=completion_tokens, greedy_rows=greedy_rows,
+                       repair_counts=counts)
 
 
 def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Path) -> tuple[Path, dict[str, Any]]:

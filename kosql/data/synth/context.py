@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from kosql.data.schema import quote_literal
 from kosql.data.synth.domains import (
     ROLE_BOOL,
     ROLE_CAT,
@@ -50,7 +51,7 @@ def conj(adn: str, kind: str) -> str:
 def lit(value: Any) -> str:
     """SQL literal for a value from the database."""
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return quote_literal(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
     return str(value)

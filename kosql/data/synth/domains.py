@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kosql.data.schema import quote_literal
+
 # column roles used by the templates
 ROLE_PK, ROLE_FK, ROLE_LABEL, ROLE_CAT, ROLE_TEXT = "pk", "fk", "label", "cat", "text"
 ROLE_NUM, ROLE_DATE, ROLE_BOOL = "num", "date", "bool"
@@ -129,18 +131,15 @@ def display_ddl(domain: Domain, comments: bool = False) -> str:
                 elif not col.nullable:
                     text += " NOT NULL"
             if comments:
-                text += f" COMMENT {_quote(col.ko)}"
+                text += f" COMMENT {quote_literal(col.ko)}"
             lines.append(text)
         for col in table.fks():
             ref = domain.table(col.fk or "")
             lines.append(f"  FOREIGN KEY ({col.name}) REFERENCES {ref.name}({ref.pk.name})")
-        tail = f" COMMENT={_quote(table.ko)}" if comments else ""
+        tail = f" COMMENT={quote_literal(table.ko)}" if comments else ""
         parts.append(f"CREATE TABLE {table.name} (\n" + ",\n".join(lines) + f"\n){tail};")
     return "\n".join(parts)
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 _SQLITE_TYPES = {"INT": "INTEGER", "DECIMAL": "REAL", "BOOLEAN": "INTEGER", "VARCHAR": "TEXT",
