@@ -276,19 +276,37 @@ class HFBackend:
         return {"input_ids": torch.tensor(ids, device=device),
                 "attention_mask": torch.tensor(mask, device=device), "cache": cache}
 
+    def _prefilled_inputs(self, batch: list[list[int]], expand: int) -> dict[str, Any]:
+        """Padded inputs whose prompts, but for their last token, are already in a KV cache that is
+        repeated ``expand`` times per row: the prompt is computed once, not once per beam or sample
+        (``generate`` expands the ids and mask itself; a cache object it leaves as it is)."""
+        import torch
+
+        enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
+        ids, mask = enc["input_ids"].to(self.model.device), enc["attention_mask"].to(self.model.device)
+        positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as generate() computes them
+        with torch.inference_mode(), self._autocast():
+            out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
+                             use_cache=True)
+            cache = getattr(out, "cache", None) or out.past_key_values
+        cache.batch_repeat_interleave(expand)
+        return {"input_ids": ids, "attention_mask": mask, "cache": cache}
+
     def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
         import torch
 
         t0 = time.perf_counter()
-        plain = n == 1 and params.num_beams <= 1
-        shared = common_prefix_len(batch) if self.prefix_cache and plain and len(batch) > 1 else 0
+        beams = max(1, params.num_beams) if params.greedy else 1
+        expand = beams if beams > 1 else n  # rows generate() makes of each prompt
+        shared = common_prefix_len(batch) if self.prefix_cache and expand == 1 and len(batch) > 1 else 0
         if shared >= MIN_SHARED_PREFIX:
             enc = self._prefix_cached_inputs(batch, shared)
+        elif self.prefix_cache and expand > 1 and min(len(row) for row in batch) > 1:
+            enc = self._prefilled_inputs(batch, expand)
         else:
             enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
             enc = {k: v.to(self.model.device) for k, v in enc.items()}
         prompt_len = int(enc["input_ids"].shape[1])
-        beams = max(1, params.num_beams) if params.greedy else 1
         criteria = _make_stopping_criteria(self.tokenizer, params.stop, prompt_len, len(batch) * n)
         from transformers import StoppingCriteriaList
 

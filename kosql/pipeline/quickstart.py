@@ -24,13 +24,14 @@ from kosql.data.rows import write_jsonl
 from kosql.errors import UserError
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
 from kosql.pipeline.steps import (
-    adapter_dir,
+    METHOD_LABELS,
     default_train_config,
     generate_and_eval,
     load_split,
     pick_test_rows,
-    train_prompt_format,
+    train_config,
     train_sft_run,
+    tuned_model,
 )
 
 # First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
@@ -134,7 +135,9 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     config = opts.train_config or default_train_config(opts.model)
     overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
                  *opts.train_overrides]
-    prompt_format = train_prompt_format(config, overrides)  # the base model gets the same prompt
+    settings = train_config(config, overrides)
+    prompt_format = str(settings.data.prompt_format)  # the base model gets the same prompt
+    method = METHOD_LABELS.get(str(settings.model.method), str(settings.model.method))
     summary["prompt_format"] = prompt_format
     per_model: dict[str, list[dict[str, Any]]] = {}
     if not opts.skip_base:
@@ -149,20 +152,21 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     if opts.repair_beams:  # measured: 4 beams for the ~60 % of rows that fail the check, 2.9x the time
         clock.guess["finetuned"] *= 1.0 + 0.5 * opts.repair_beams
 
-    t = clock.start("train", "LoRA fine-tuning (CPU config)")
+    t = clock.start("train", f"{method} fine-tuning ({Path(config).stem if config else 'built-in config'})")
     run_dir, train_metrics = train_sft_run(config, overrides, out / "train")
     summary["train"] = {"run_dir": str(run_dir), **{k: v for k, v in train_metrics.items()
                                                      if isinstance(v, int | float | str)}}
     summary["steps"]["train"] = clock.finish("train", t)
 
     t = clock.start("finetuned", "fine-tuned model: generate -> eval")
-    tuned = generate_and_eval(test_rows, out / "finetuned", model=opts.model,
-                              adapter=str(adapter_dir(run_dir)), label="fine-tuned", prompt_format=prompt_format,
+    tuned_name, tuned_adapter = tuned_model(run_dir, opts.model)
+    tuned = generate_and_eval(test_rows, out / "finetuned", model=tuned_name,
+                              adapter=tuned_adapter, label="fine-tuned", prompt_format=prompt_format,
                               batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
                               repair_beams=opts.repair_beams)
-    per_model[f"{opts.model} + LoRA"] = tuned.greedy_rows if tuned.greedy_rows is not None else tuned.rows
+    per_model[f"{opts.model} + {method}"] = tuned.greedy_rows if tuned.greedy_rows is not None else tuned.rows
     if opts.repair_beams:
-        per_model[f"{opts.model} + LoRA + schema check"] = tuned.rows
+        per_model[f"{opts.model} + {method} + schema check"] = tuned.rows
         checked, replaced = tuned.repair_counts or (0, 0)
         summary["schema_check"] = {"beams": opts.repair_beams, "checked": checked, "replaced": replaced}
     summary["steps"]["finetuned"] = clock.finish("finetuned", t)

@@ -102,7 +102,8 @@ def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Pat
 
     cfg = load_config(SFTConfig, config_path, [*overrides, f"output_dir={output_dir}", "overwrite=true"])
     metrics_path = output_dir / "metrics.json"
-    if metrics_path.exists() and (output_dir / "adapter" / "adapter_config.json").exists():
+    folder = adapter_dir(output_dir)
+    if metrics_path.exists() and any((folder / f).exists() for f in ("adapter_config.json", "config.json")):
         run_dir = output_dir  # finished earlier: a rerun of the same run folder reuses it
     else:
         run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True))
@@ -111,13 +112,20 @@ def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Pat
     return run_dir, metrics
 
 
-def train_prompt_format(config_path: str | None, overrides: list[str]) -> str:
-    """The ``data.prompt_format`` a training run with this config and these overrides will use."""
+def train_config(config_path: str | None, overrides: list[str]) -> Any:
+    """The SFTConfig a training run with this config file and these overrides will use."""
     from kosql.config import load_config
     from kosql.train.config import SFTConfig
 
-    cfg = load_config(SFTConfig, config_path, list(overrides))
-    return str(cfg.data.prompt_format)
+    return load_config(SFTConfig, config_path, list(overrides))
+
+
+def train_prompt_format(config_path: str | None, overrides: list[str]) -> str:
+    """The ``data.prompt_format`` a training run with this config and these overrides will use."""
+    return str(train_config(config_path, overrides).data.prompt_format)
+
+
+METHOD_LABELS = {"lora": "LoRA", "qlora": "QLoRA", "full": "full FT"}
 
 
 def _has_checkpoint(output_dir: Path) -> bool:
@@ -126,6 +134,15 @@ def _has_checkpoint(output_dir: Path) -> bool:
 
 def adapter_dir(run_dir: Path) -> Path:
     return run_dir / "adapter"
+
+
+def tuned_model(run_dir: Path, base: str) -> tuple[str, str | None]:
+    """What generates after training in ``run_dir``: ``(base, its LoRA adapter folder)``, or
+    ``(the fine-tuned model folder, None)`` after full fine-tuning (model.method 'full')."""
+    folder = adapter_dir(run_dir)
+    if (folder / "adapter_config.json").exists():
+        return base, str(folder)
+    return str(folder), None
 
 
 CPU_CONFIGS = {"smollm2-135m": "sft-cpu-smollm2.yaml", "gemma3-270m": "sft-cpu-gemma3.yaml"}

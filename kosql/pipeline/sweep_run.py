@@ -9,7 +9,14 @@ from typing import Any
 from rich.console import Console
 
 from kosql.pipeline.compare import Cell, cell
-from kosql.pipeline.steps import adapter_dir, generate_and_eval, load_split, pick_test_rows, train_sft_run
+from kosql.pipeline.steps import (
+    adapter_dir,
+    generate_and_eval,
+    load_split,
+    pick_test_rows,
+    train_sft_run,
+    tuned_model,
+)
 from kosql.pipeline.sweep import SweepConfig, SweepPoint, plot_sweep, run_sweep, summary_markdown
 
 
@@ -24,11 +31,10 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
             ensure_ascii=False, indent=2), encoding="utf-8")
         run_dir, train_metrics = train_sft_run(cfg.train_config, point.override_args(cfg.train_overrides),
                                                 point_dir / "train")
-        model = _model_name(run_dir)
-        adapter = adapter_dir(run_dir)
+        model, adapter = tuned_model(run_dir, _model_name(run_dir))
         if point.stage == "sft+dpo":
-            adapter = _run_dpo(cfg, run_dir, point_dir / "dpo")
-        outcome = generate_and_eval(test_rows, point_dir / "gen", model=model, adapter=str(adapter),
+            adapter = str(_run_dpo(cfg, run_dir, point_dir / "dpo"))
+        outcome = generate_and_eval(test_rows, point_dir / "gen", model=model, adapter=adapter,
                                     backend_kind=cfg.backend, batch_size=cfg.batch_size,
                                     max_new_tokens=cfg.max_new_tokens, label=point.label)
         return summarize_point(outcome.rows, train_metrics, run_dir)

@@ -62,6 +62,19 @@ def test_beam_search_returns_the_candidates_of_each_prompt_in_order(backend: Any
         backend.generate(prompts[:1], GenerationParams(max_new_tokens=4, num_beams=2, num_return_sequences=3))
 
 
+def test_beam_search_computes_each_prompt_once_with_the_same_candidates(backend: Any, monkeypatch: Any) -> None:
+    prompts = [build_prompt(DDL, q) for q in QUESTIONS]
+    params = GenerationParams(max_new_tokens=24, batch_size=3, num_beams=3, num_return_sequences=3)
+    calls: list[int] = []
+    prefill = backend._prefilled_inputs
+    monkeypatch.setattr(backend, "_prefilled_inputs", lambda b, e: calls.append(e) or prefill(b, e))
+    shared = backend.generate(prompts, params)
+    assert calls == [3]  # one batch, its prompts computed once, then repeated for the 3 beams
+    monkeypatch.setattr(backend, "prefix_cache", False)
+    plain = backend.generate(prompts, params)
+    assert [g.text for g in shared] == [g.text for g in plain]
+
+
 def test_converted_model_generates_like_the_gguf(backend: Any) -> None:
     import torch
     from transformers import AutoModelForCausalLM

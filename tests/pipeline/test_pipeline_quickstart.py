@@ -74,3 +74,15 @@ def test_generate_and_eval_with_schema_check_scores_greedy_and_repaired(
     assert [r["ex"] for r in res.greedy_rows] == [True, False]
     assert [r["ex"] for r in res.rows] == [True, True]
     assert (tmp_path / "run" / "eval-greedy" / "per_row.jsonl").exists()
+
+
+def test_tuned_model_is_base_plus_adapter_or_the_full_model_folder(tmp_path: Path) -> None:
+    from kosql.pipeline.steps import tuned_model
+
+    lora, full = tmp_path / "lora", tmp_path / "full"
+    (lora / "adapter").mkdir(parents=True)
+    (lora / "adapter" / "adapter_config.json").write_text("{}", encoding="utf-8")
+    (full / "adapter").mkdir(parents=True)
+    (full / "adapter" / "config.json").write_text("{}", encoding="utf-8")
+    assert tuned_model(lora, "smollm2-135m") == ("smollm2-135m", str(lora / "adapter"))
+    assert tuned_model(full, "smollm2-135m") == (str(full / "adapter"), None)
