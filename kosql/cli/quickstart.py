@@ -1,4 +1,4 @@
-"""`kosql quickstart`: bundled data -> base eval -> LoRA fine-tune -> eval -> report."""
+"""`kosql quickstart`: bundled data -> base eval -> fine-tune -> eval -> report."""
 
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ import click
               help="Dataset: 'bundled:small', 'bundled:full' or a folder with train/test JSONL.")
 @click.option("--test-per-split", default=60, show_default=True,
               help="Test rows taken from each split (held-out domains, in-domain).")
-@click.option("--train-config", default=None, help="SFT config YAML (default: configs/sft-cpu-smollm2.yaml; "
-                                                      "configs/sft-cpu-gemma3.yaml for --model gemma3-270m).")
+@click.option("--method", type=click.Choice(["full", "lora"]), default=None,
+              help="Fine-tuning method: 'full' (every weight; the default for smollm2-135m: configs/"
+                   "sft-cpu-smollm2-full.yaml) or 'lora' (the seed's adapters: configs/sft-cpu-smollm2.yaml; "
+                   "the default for gemma3-270m: configs/sft-cpu-gemma3.yaml).")
+@click.option("--train-config", default=None, help="SFT config YAML instead of the shipped CPU config of "
+                                                      "--model and --method.")
 @click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")
 @click.option("--max-new-tokens", default=96, show_default=True, help="Generation length limit.")
 @click.option("--skip-base", is_flag=True, help="Skip the base-model evaluation.")
@@ -26,8 +30,8 @@ import click
               help="Schema-checked decoding for the fine-tuned model: SQL that does not compile against "
                    "the DDL is replaced by the best of N beam candidates that does (0 = off; slower).")
 @click.argument("overrides", nargs=-1)
-def command(out: Path | None, model: str, dataset: str, test_per_split: int, train_config: str | None,
-            batch_size: int, max_new_tokens: int, skip_base: bool, repair_beams: int, overrides: tuple[str, ...]) -> int:
+def command(out: Path | None, model: str, dataset: str, test_per_split: int, method: str | None,
+            train_config: str | None, batch_size: int, max_new_tokens: int, skip_base: bool, repair_beams: int, overrides: tuple[str, ...]) -> int:
     """Run the whole pipeline on the embedded defaults (offline, CPU) and write a report.
 
     OVERRIDES are key=value settings for the fine-tuning config, e.g. train.max_steps=100.
@@ -39,7 +43,7 @@ def command(out: Path | None, model: str, dataset: str, test_per_split: int, tra
     if out is None:
         out = Path("runs") / f"quickstart-{time.strftime('%Y%m%d-%H%M%S')}"
     opts = QuickstartOptions(out=out, model=model, dataset=dataset, test_per_split=test_per_split,
-                             train_config=train_config, train_overrides=list(overrides),
+                             train_config=train_config, method=method, train_overrides=list(overrides),
                              batch_size=batch_size, max_new_tokens=max_new_tokens, skip_base=skip_base,
                              repair_beams=repair_beams)
     run_quickstart(opts)

@@ -47,6 +47,8 @@ class QuickstartOptions:
     dataset: str = field(default="bundled:small", metadata={"help": "Dataset spec."})
     test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
     train_config: str | None = field(default=None, metadata={"help": "SFT config (default: CPU config)."})
+    method: str | None = field(default=None, metadata={"help": "Fine-tuning method: 'full' or 'lora' "
+                                                                "(default: the model's best measured one)."})
     train_overrides: list[str] = field(default_factory=list, metadata={"help": "key=value for training."})
     batch_size: int = field(default=16, metadata={"help": "Generation batch size."})
     max_new_tokens: int = field(default=96, metadata={"help": "Generation length limit."})
@@ -57,7 +59,7 @@ class QuickstartOptions:
 
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
-_RUN_DEFINING = ("model", "dataset", "test_per_split", "train_config", "train_overrides", "max_new_tokens",
+_RUN_DEFINING = ("model", "dataset", "test_per_split", "train_config", "method", "train_overrides", "max_new_tokens",
                  "seed", "repair_beams")
 
 
@@ -114,6 +116,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     """Run the quickstart; returns the summary written to ``summary.json``."""
     console = console or Console()
     out = opts.out
+    config = opts.train_config or default_train_config(opts.model, opts.method)  # a bad pair fails here
     check_resumable(out, opts)
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]
@@ -132,8 +135,8 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     summary["test_rows"] = splits
     summary["steps"]["data"] = clock.finish("data", t)
 
-    config = opts.train_config or default_train_config(opts.model)
     overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
+                 *([f"model.method={opts.method}"] if opts.method and opts.train_config else []),
                  *opts.train_overrides]
     settings = train_config(config, overrides)
     prompt_format = str(settings.data.prompt_format)  # the base model gets the same prompt

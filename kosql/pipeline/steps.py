@@ -145,12 +145,31 @@ def tuned_model(run_dir: Path, base: str) -> tuple[str, str | None]:
     return str(folder), None
 
 
-CPU_CONFIGS = {"smollm2-135m": "sft-cpu-smollm2.yaml", "gemma3-270m": "sft-cpu-gemma3.yaml"}
+# The CPU configs shipped in the repository's configs/ folder, by model and fine-tuning method.
+CPU_CONFIGS = {("smollm2-135m", "full"): "sft-cpu-smollm2-full.yaml", ("smollm2-135m", "lora"): "sft-cpu-smollm2.yaml",
+               ("gemma3-270m", "lora"): "sft-cpu-gemma3.yaml"}
+# The method the quickstart uses when none is asked for: the one that scored best for that model.
+DEFAULT_METHODS = {"smollm2-135m": "full", "gemma3-270m": "lora"}
 
 
-def default_train_config(model: str = "smollm2-135m") -> str | None:
-    """The CPU SFT config shipped in the repository's configs/ folder for ``model`` (the default
-    model's for any other model; None when the folder is not there)."""
-    path = REPO_CONFIGS / CPU_CONFIGS.get(model, CPU_CONFIGS["smollm2-135m"])
+def default_method(model: str) -> str:
+    """The quickstart's fine-tuning method for ``model`` (full for smollm2-135m and other models)."""
+    return DEFAULT_METHODS.get(model, "full")
+
+
+def default_train_config(model: str = "smollm2-135m", method: str | None = None) -> str | None:
+    """The CPU SFT config shipped in the repository's configs/ folder for ``model`` and ``method``
+    (the default model's for any other model; None when the folder is not there).
+
+    Raises UserError for a pair that has no shipped config."""
+    from kosql.errors import UserError
+
+    method = method or default_method(model)
+    key = (model if any(m == model for m, _ in CPU_CONFIGS) else "smollm2-135m", method)
+    if key not in CPU_CONFIGS:
+        known = ", ".join(sorted(f"{m} --method {k}" for m, k in CPU_CONFIGS))
+        raise UserError(f"No CPU config is shipped for {key[0]} with method '{method}' (shipped: {known}); "
+                        "give one with --train-config.")
+    path = REPO_CONFIGS / CPU_CONFIGS[key]
     return str(path) if path.exists() else None
 

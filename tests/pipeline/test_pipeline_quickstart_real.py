@@ -20,15 +20,30 @@ def test_quickstart_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["test_rows"] == {"heldout_domain": 2, "in_domain": 2}
-    assert set(summary["results"]) == {"smollm2-135m (base)", "smollm2-135m + LoRA"}
+    assert set(summary["results"]) == {"smollm2-135m (base)", "smollm2-135m + full FT"}
     for name in ("report.md", "report.html", "ex_by_split.png", "base/preds.jsonl",
-                 "finetuned/eval/per_row.jsonl", "train/adapter/adapter_config.json"):
+                 "finetuned/eval/per_row.jsonl", "train/adapter/config.json"):
         assert (out / name).exists(), name
+    assert not (out / "train" / "adapter" / "adapter_config.json").exists()  # the whole model, no adapter
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| smollm2-135m + LoRA |" in report and "held-out domains" in report
+    assert "| smollm2-135m + full FT |" in report and "held-out domains" in report
     printed = capsys.readouterr().out
     assert "min left" in printed and "TS-EX" in printed
     # a rerun resumes: generation and training outputs are reused, not redone
     preds_mtime = (out / "base" / "preds.jsonl").stat().st_mtime
     assert main(args) == 0
     assert (out / "base" / "preds.jsonl").stat().st_mtime == preds_mtime
+
+
+@pytest.mark.slow
+def test_quickstart_with_the_seeds_lora_method(tmp_path: Path) -> None:
+    pytest.importorskip("trl")
+    out = tmp_path / "qs"
+    args = ["quickstart", "--out", str(out), "--method", "lora", "--skip-base", "--test-per-split", "1",
+            "--max-new-tokens", "16", "train.max_steps=1", "train.batch_size=2", "data.max_rows=4",
+            "data.check_sql=false"]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["results"]) == {"smollm2-135m + LoRA"}
+    assert (out / "train" / "adapter" / "adapter_config.json").exists()
+    assert json.loads((out / "options.json").read_text(encoding="utf-8"))["method"] == "lora"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kosql.train.manifest import trained_prompt_format
 
 
@@ -22,11 +24,20 @@ def test_trained_prompt_format_from_adapter_or_run_folder(tmp_path: Path) -> Non
 
 
 def test_quickstart_picks_the_models_cpu_config() -> None:
+    from kosql.config import load_config
+    from kosql.errors import UserError
     from kosql.pipeline.steps import default_train_config, train_prompt_format
+    from kosql.train.config import SFTConfig
 
     smol, gemma = default_train_config(), default_train_config("gemma3-270m")
-    assert smol is not None and smol.endswith("sft-cpu-smollm2.yaml")
+    assert smol is not None and smol.endswith("sft-cpu-smollm2-full.yaml")
     assert gemma is not None and gemma.endswith("sft-cpu-gemma3.yaml")
+    lora = default_train_config("smollm2-135m", "lora")
+    assert lora is not None and lora.endswith("sft-cpu-smollm2.yaml")
     assert default_train_config("/some/local/folder") == smol
+    assert load_config(SFTConfig, smol, []).model.method == "full"
+    assert load_config(SFTConfig, lora, []).model.method == "lora"
+    with pytest.raises(UserError, match="gemma3-270m with method 'full'"):
+        default_train_config("gemma3-270m", "full")
     assert train_prompt_format(smol, []) == "compact"
     assert train_prompt_format(smol, ["data.prompt_format=seed"]) == "seed"
