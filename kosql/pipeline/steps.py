@@ -153,8 +153,9 @@ DEFAULT_METHODS = {"smollm2-135m": "full", "gemma3-270m": "lora"}
 
 
 def default_method(model: str) -> str:
-    """The quickstart's fine-tuning method for ``model`` (full for smollm2-135m and other models)."""
-    return DEFAULT_METHODS.get(model, "full")
+    """The quickstart's fine-tuning method for ``model``: the best measured one for an embedded
+    model; LoRA for any other (a local folder or hub id may be far larger than 135M)."""
+    return DEFAULT_METHODS.get(model, "lora")
 
 
 def default_train_config(model: str = "smollm2-135m", method: str | None = None) -> str | None:

@@ -61,3 +61,16 @@ def test_rerun_skips_finished_points(tmp_path: Path) -> None:
     md = summary_markdown(rows, cfg)
     assert "| 0.6 | sft | 48.0 [42.0, 54.0]" in md
     assert plot_sweep(rows, cfg, tmp_path)[0].stat().st_size > 1000
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "configs" / "sweeps").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_sweep_config_loads_and_its_points_validate(path: Path) -> None:
+    from kosql.config import load_config
+    from kosql.pipeline.sweep import expand_points
+    from kosql.pipeline.sweep_run import validate_points
+
+    cfg = load_config(SweepConfig, str(path), [])
+    assert cfg.name == path.stem
+    validate_points(cfg)
+    assert len(expand_points(cfg)) >= 2

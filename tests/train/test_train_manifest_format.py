@@ -34,7 +34,7 @@ def test_quickstart_picks_the_models_cpu_config() -> None:
     assert gemma is not None and gemma.endswith("sft-cpu-gemma3.yaml")
     lora = default_train_config("smollm2-135m", "lora")
     assert lora is not None and lora.endswith("sft-cpu-smollm2.yaml")
-    assert default_train_config("/some/local/folder") == smol
+    assert default_train_config("/some/local/folder") == lora  # an unknown model may be large: LoRA
     assert load_config(SFTConfig, smol, []).model.method == "full"
     assert load_config(SFTConfig, lora, []).model.method == "lora"
     with pytest.raises(UserError, match="gemma3-270m with method 'full'"):
