@@ -20,7 +20,8 @@ import click
 @click.option("--method", type=click.Choice(["full", "lora"]), default=None,
               help="Fine-tuning method: 'full' (every weight; the default for smollm2-135m: configs/"
                    "sft-cpu-smollm2-full.yaml) or 'lora' (the seed's adapters: configs/sft-cpu-smollm2.yaml; "
-                   "the default for gemma3-270m, with configs/sft-cpu-gemma3.yaml, and for other models).")
+                   "the default for gemma3-270m, with configs/sft-cpu-gemma3.yaml, and for other models; "
+                   "gemma3-270m in full: configs/sft-cpu-gemma3-full.yaml).")
 @click.option("--train-config", default=None, help="SFT config YAML instead of the shipped CPU config of "
                                                       "--model and --method.")
 @click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")

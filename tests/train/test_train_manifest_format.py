@@ -37,7 +37,9 @@ def test_quickstart_picks_the_models_cpu_config() -> None:
     assert default_train_config("/some/local/folder") == lora  # an unknown model may be large: LoRA
     assert load_config(SFTConfig, smol, []).model.method == "full"
     assert load_config(SFTConfig, lora, []).model.method == "lora"
-    with pytest.raises(UserError, match="gemma3-270m with method 'full'"):
-        default_train_config("gemma3-270m", "full")
+    gemma_full = default_train_config("gemma3-270m", "full")
+    assert gemma_full is not None and load_config(SFTConfig, gemma_full, []).model.method == "full"
+    with pytest.raises(UserError, match="smollm2-135m with method 'qlora'"):
+        default_train_config("smollm2-135m", "qlora")
     assert train_prompt_format(smol, []) == "compact"
     assert train_prompt_format(smol, ["data.prompt_format=seed"]) == "seed"
