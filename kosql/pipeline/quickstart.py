@@ -117,6 +117,10 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     console = console or Console()
     out = opts.out
     config = opts.train_config or default_train_config(opts.model, opts.method)  # a bad pair fails here
+    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
+                 *([f"model.method={opts.method}"] if opts.method and opts.train_config else []),
+                 *opts.train_overrides]
+    settings = train_config(config, overrides)  # so does a bad config file or override, before any file is written
     check_resumable(out, opts)
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]
@@ -135,10 +139,6 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     summary["test_rows"] = splits
     summary["steps"]["data"] = clock.finish("data", t)
 
-    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
-                 *([f"model.method={opts.method}"] if opts.method and opts.train_config else []),
-                 *opts.train_overrides]
-    settings = train_config(config, overrides)
     prompt_format = str(settings.data.prompt_format)  # the base model gets the same prompt
     method = METHOD_LABELS.get(str(settings.model.method), str(settings.model.method))
     summary["prompt_format"] = prompt_format

@@ -86,3 +86,14 @@ def test_tuned_model_is_base_plus_adapter_or_the_full_model_folder(tmp_path: Pat
     (full / "adapter" / "config.json").write_text("{}", encoding="utf-8")
     assert tuned_model(lora, "smollm2-135m") == ("smollm2-135m", str(lora / "adapter"))
     assert tuned_model(full, "smollm2-135m") == (str(full / "adapter"), None)
+
+
+def test_a_bad_override_or_method_fails_before_any_file_is_written(tmp_path: Path) -> None:
+    from kosql.pipeline.quickstart import run_quickstart
+
+    out = tmp_path / "qs"
+    with pytest.raises(UserError, match="lora.rnk"):
+        run_quickstart(QuickstartOptions(out=out, method="lora", train_overrides=["lora.rnk=3"]))
+    with pytest.raises(UserError, match="method 'qlora'"):
+        run_quickstart(QuickstartOptions(out=out, method="qlora"))
+    assert not out.exists()
