@@ -268,11 +268,7 @@ class HFBackend:
         ids = [batch[0][:shared] + [pad] * (width - len(s)) + s for s in suffixes]
         mask = [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
         device = self.model.device
-        with torch.inference_mode(), self._autocast():
-            prefix = torch.tensor([batch[0][:shared]], device=device)
-            out = self.model(input_ids=prefix, use_cache=True)
-            cache = getattr(out, "cache", None) or out.past_key_values
-        cache.batch_repeat_interleave(len(batch))
+        cache = self._cache_of(len(batch), input_ids=torch.tensor([batch[0][:shared]], device=device))
         return {"input_ids": torch.tensor(ids, device=device),
                 "attention_mask": torch.tensor(mask, device=device), "cache": cache}
 
@@ -280,17 +276,23 @@ class HFBackend:
         """Padded inputs whose prompts, but for their last token, are already in a KV cache that is
         repeated ``expand`` times per row: the prompt is computed once, not once per beam or sample
         (``generate`` expands the ids and mask itself; a cache object it leaves as it is)."""
-        import torch
 
         enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
         ids, mask = enc["input_ids"].to(self.model.device), enc["attention_mask"].to(self.model.device)
         positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as generate() computes them
-        with torch.inference_mode(), self._autocast():
-            out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
-                             use_cache=True)
-            cache = getattr(out, "cache", None) or out.past_key_values
-        cache.batch_repeat_interleave(expand)
+        cache = self._cache_of(expand, input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
+                               position_ids=positions[:, :-1])
         return {"input_ids": ids, "attention_mask": mask, "cache": cache}
+
+    def _cache_of(self, repeat: int, **inputs: Any) -> Any:
+        """The KV cache of one forward pass over ``inputs``, each of its rows repeated ``repeat`` times."""
+        import torch
+
+        with torch.inference_mode(), self._autocast():
+            out = self.model(**inputs, use_cache=True)
+            cache = getattr(out, "cache", None) or out.past_key_values
+        cache.batch_repeat_interleave(repeat)
+        return cache
 
     def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
         import torch

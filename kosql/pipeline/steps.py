@@ -166,7 +166,7 @@ def default_train_config(model: str = "smollm2-135m", method: str | None = None)
     from kosql.errors import UserError
 
     method = method or default_method(model)
-    key = (model if any(m == model for m, _ in CPU_CONFIGS) else "smollm2-135m", method)
+    key = (model if model in DEFAULT_METHODS else "smollm2-135m", method)
     if key not in CPU_CONFIGS:
         known = ", ".join(sorted(f"{m} --method {k}" for m, k in CPU_CONFIGS))
         raise UserError(f"No CPU config is shipped for {key[0]} with method '{method}' (shipped: {known}); "
