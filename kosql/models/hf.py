@@ -38,6 +38,44 @@ def common_prefix_len(rows: Sequence[Sequence[int]]) -> int:
     return max(k, 0)
 
 
+def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
+    k, limit = 0, min(len(a), len(b))
+    while k < limit and a[k] == b[k]:
+        k += 1
+    return k
+
+
+def prefix_runs(rows: Sequence[Sequence[int]]) -> list[tuple[int, int, int]] | None:
+    """Cut token rows (sorted, so rows on one schema are neighbours) into contiguous runs that each
+    share a prompt prefix: ``[(start, end, shared), ...]``, each prefix to be computed once.
+
+    The cut is the one of least estimated compute among "cut wherever neighbours share fewer than t
+    tokens" for every t seen: ``runs x W + rows x S`` tokens (W the longest shared prefix, the
+    prefixes' pass; S the longest rest of a row, the rows' pass), against ``rows x L`` for plain
+    padded rows. None when no cut beats plain rows (or shares at least MIN_SHARED_PREFIX tokens)."""
+    n = len(rows)
+    if n < 2:
+        return None
+    adjacent = [_lcp(rows[i], rows[i + 1]) for i in range(n - 1)]
+    plain = n * max(len(r) for r in rows)
+    best: tuple[int, list[tuple[int, int, int]]] | None = None
+    for t in sorted(set(adjacent)):
+        runs: list[tuple[int, int, int]] = []
+        start = 0
+        for i in range(n):
+            if i == n - 1 or adjacent[i] < t:
+                runs.append((start, i + 1, common_prefix_len(rows[start:i + 1]) if i > start else len(rows[i]) - 1))
+                start = i + 1
+        if max(shared for _s, _e, shared in runs) < MIN_SHARED_PREFIX:
+            continue
+        width = max(shared for _s, _e, shared in runs)
+        rest = max(len(rows[i]) - shared for s, e, shared in runs for i in range(s, e))
+        cost = len(runs) * width + n * rest
+        if cost < plain and (best is None or cost < best[0]):
+            best = (cost, runs)
+    return best[1] if best else None
+
+
 def cpu_count() -> int:
     """Cores this process may use."""
     try:
@@ -254,21 +292,39 @@ class HFBackend:
 
         return torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast_bf16 else contextlib.nullcontext()
 
-    def _prefix_cached_inputs(self, batch: list[list[int]], shared: int) -> dict[str, Any]:
-        """Inputs whose first ``shared`` tokens (common to every row) are already in a KV cache.
+    def _prefix_cached_inputs(self, batch: list[list[int]], runs: list[tuple[int, int, int]]) -> dict[str, Any]:
+        """Inputs whose rows' shared prefixes (one per run of :func:`prefix_runs`) are already in a KV cache.
 
-        Layout per row: shared prefix, left padding, the row's own suffix; the attention mask
-        hides the padding and position ids follow the mask, so each row sees its exact prompt.
+        Each distinct prefix is computed once (left-padded to the longest) and its cache rows are
+        repeated for the rows of its run. Layout per row: left padding, the run's prefix, padding,
+        the row's own suffix; the attention mask hides the padding and position ids follow the mask,
+        so each row sees its exact prompt.
         """
         import torch
 
         pad = int(self.tokenizer.pad_token_id)
-        suffixes = [row[shared:] for row in batch]
-        width = max(len(s) for s in suffixes)
-        ids = [batch[0][:shared] + [pad] * (width - len(s)) + s for s in suffixes]
-        mask = [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
+        width = max(shared for _s, _e, shared in runs)
+        heads = [batch[s][:shared] for s, _e, shared in runs]
+        suffixes = [batch[i][shared:] for s, e, shared in runs for i in range(s, e)]
+        rest = max(len(x) for x in suffixes)
         device = self.model.device
-        cache = self._cache_of(len(batch), input_ids=torch.tensor([batch[0][:shared]], device=device))
+        head_ids = torch.tensor([[pad] * (width - len(h)) + h for h in heads], device=device)
+        head_mask = torch.tensor([[0] * (width - len(h)) + [1] * len(h) for h in heads], device=device)
+        positions = (head_mask.cumsum(-1) - 1).masked_fill(head_mask == 0, 0)
+        cache = self._cache_of(1, input_ids=head_ids, attention_mask=head_mask, position_ids=positions)
+        if len(runs) == 1:
+            cache.batch_repeat_interleave(len(batch))
+        else:
+            cache.batch_select_indices(torch.tensor([k for k, (s, e, _) in enumerate(runs) for _ in range(s, e)],
+                                                    device=device))
+        ids, mask = [], []
+        row = 0
+        for k, (s, e, _shared) in enumerate(runs):
+            for _ in range(s, e):
+                suf, head = suffixes[row], heads[k]
+                ids.append([pad] * (width - len(head)) + head + [pad] * (rest - len(suf)) + suf)
+                mask.append([0] * (width - len(head)) + [1] * len(head) + [0] * (rest - len(suf)) + [1] * len(suf))
+                row += 1
         return {"input_ids": torch.tensor(ids, device=device),
                 "attention_mask": torch.tensor(mask, device=device), "cache": cache}
 
@@ -300,9 +356,9 @@ class HFBackend:
         t0 = time.perf_counter()
         beams = max(1, params.num_beams) if params.greedy else 1
         expand = beams if beams > 1 else n  # rows generate() makes of each prompt
-        shared = common_prefix_len(batch) if self.prefix_cache and expand == 1 and len(batch) > 1 else 0
-        if shared >= MIN_SHARED_PREFIX:
-            enc = self._prefix_cached_inputs(batch, shared)
+        runs = prefix_runs(batch) if self.prefix_cache and expand == 1 else None
+        if runs:
+            enc = self._prefix_cached_inputs(batch, runs)
         elif self.prefix_cache and expand > 1 and min(len(row) for row in batch) > 1:
             enc = self._prefilled_inputs(batch, expand)
         else:

@@ -113,7 +113,8 @@ def generate_predictions(
     """Generate for ``examples`` into ``out_path``; returns the prediction rows in input order.
 
     With ``resume`` rows whose id is already in the file are skipped; without it the file is
-    started afresh. Pending rows are generated longest prompt first (similar lengths batch well).
+    started afresh. Pending rows are generated longest prompt first (similar lengths batch well), or, for
+    a backend with a prefix cache, in prompt order (rows on one schema batch together).
     ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`).
     """
     if repair_beams == 1 or repair_beams < 0:
@@ -131,7 +132,10 @@ def generate_predictions(
     if params.batch_size != batch_size:
         params = dataclasses.replace(params, batch_size=batch_size)
     prompts = build_prompts(pending, backend, prompt_format) if pending else []
-    order = sorted(range(len(pending)), key=lambda i: len(prompts[i]), reverse=True)
+    if getattr(backend, "prefix_cache", False):  # prompts on one schema in one batch: its prefix computed once
+        order = sorted(range(len(pending)), key=lambda i: prompts[i])
+    else:
+        order = sorted(range(len(pending)), key=lambda i: len(prompts[i]), reverse=True)
     with _Progress(progress, total=len(examples), completed=len(examples) - len(pending)) as bar, \
             _append(out) as fh:
         for start in range(0, len(order), batch_size):

@@ -46,6 +46,15 @@ class ModelConfig:
                                                           "via bitsandbytes, CUDA only) or 'full' fine-tuning.")
     attn_implementation: str | None = _f(None, "Attention kernel passed to from_pretrained ('sdpa', 'eager', "
                                                "'flash_attention_2'); null = transformers' default.")
+    freeze_embeddings: bool = _f(False, "Full fine-tuning only: keep the token embeddings (and a tied output head) "
+                                        "frozen.")
+    freeze_layers: int = _f(0, "Full fine-tuning only: keep the lowest N decoder layers frozen; with "
+                               "freeze_embeddings the backward pass then stops above them (faster steps).", min=0)
+
+    def __post_init__(self) -> None:
+        if self.method != "full" and (self.freeze_embeddings or self.freeze_layers):
+            field = "model.freeze_embeddings" if self.freeze_embeddings else "model.freeze_layers"
+            raise ValueError(f"{field} applies to model.method=full only (LoRA already keeps the base frozen).")
 
 
 @dataclass

@@ -109,6 +109,32 @@ def load_model(path: str, *, method: str = "lora", precision: dict[str, bool] | 
     return model
 
 
+def decoder_layers(model: Any) -> Any:
+    """The model's list of decoder layers: the ModuleList whose length is ``config.num_hidden_layers``."""
+    import torch
+
+    n = getattr(getattr(model, "config", None), "num_hidden_layers", None)
+    for _name, module in model.named_modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) == n:
+            return module
+    raise UserError("model.freeze_layers: cannot find this model's decoder layers.")
+
+
+def freeze(model: Any, *, embeddings: bool, layers: int, field_name: str = "model.freeze_layers") -> int:
+    """Freeze the input embeddings (``embeddings``) and the lowest ``layers`` decoder layers of a model for
+    full fine-tuning; returns the number of weights left trainable."""
+    if layers:
+        stack = decoder_layers(model)
+        if layers >= len(stack):
+            raise UserError(f"{field_name}: {layers} frozen layers leave nothing to train in a model of "
+                            f"{len(stack)} layers.")
+        for layer in list(stack)[:layers]:
+            layer.requires_grad_(False)
+    if embeddings:
+        model.get_input_embeddings().requires_grad_(False)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str]) -> Any:
     """A peft LoraConfig for causal LM; ['all-linear'] targets every linear layer but the output head."""
     from peft import LoraConfig

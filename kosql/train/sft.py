@@ -26,6 +26,7 @@ from kosql.train.data import (
 from kosql.train.manifest import RunFolder, append_log, make_manifest, write_json, write_run_config
 from kosql.train.modeling import (
     cuda_available,
+    freeze,
     is_main_process,
     load_model,
     load_tokenizer,
@@ -248,6 +249,11 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     model = load_model(base_path, method=cfg.model.method, precision=flags,
                        attn_implementation=cfg.model.attn_implementation)
     peft_cfg = None
+    if cfg.model.method == "full" and (cfg.model.freeze_embeddings or cfg.model.freeze_layers):
+        trainable = freeze(model, embeddings=cfg.model.freeze_embeddings, layers=cfg.model.freeze_layers)
+        total = sum(p.numel() for p in model.parameters())
+        say(f"frozen: {'embeddings, ' if cfg.model.freeze_embeddings else ''}{cfg.model.freeze_layers} lowest layers; "
+            f"{trainable / 1e6:.1f}M of {total / 1e6:.1f}M weights trained")
     if cfg.model.method in ("lora", "qlora"):
         lc = cfg.lora
         peft_cfg = lora_config(lc.r, lc.alpha, lc.dropout, lc.target_modules)

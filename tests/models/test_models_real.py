@@ -48,6 +48,23 @@ def test_batched_generation_equals_one_at_a_time_and_obeys_stops(backend: Any) -
         assert cut is None or cut == len(gen.text)  # nothing after a stop string
 
 
+def test_batch_of_two_schemas_computes_each_schema_once_with_the_same_sql(backend: Any, monkeypatch: Any) -> None:
+    cols = ",\n  ".join(f"{name} VARCHAR(100)" for name in ("customer", "status", "city", "street", "phone", "memo"))
+    other = f"CREATE TABLE orders (\n  order_id INT PRIMARY KEY,\n  {cols},\n  amount INT\n);"
+    players = DDL.replace("level INT", "level INT,\n  " + cols.replace("VARCHAR(100)", "TEXT"))
+    prompts = [build_prompt(players, q) for q in QUESTIONS] + [build_prompt(other, "주문 금액의 합계를 알려줘"),
+                                                              build_prompt(other, "고객별 주문 수를 세어줘")]
+    params = GenerationParams(max_new_tokens=32, batch_size=5)
+    seen: list[int] = []
+    cached = backend._prefix_cached_inputs
+    monkeypatch.setattr(backend, "_prefix_cached_inputs", lambda b, r: seen.append(len(r)) or cached(b, r))
+    shared = backend.generate(prompts, params)
+    assert seen == [2]  # one batch, two prefixes
+    monkeypatch.setattr(backend, "prefix_cache", False)
+    plain = backend.generate(prompts, params)
+    assert [g.text for g in shared] == [g.text for g in plain]
+
+
 def test_beam_search_returns_the_candidates_of_each_prompt_in_order(backend: Any) -> None:
     prompts = [build_prompt(DDL, q) for q in QUESTIONS[:2]]
     params = GenerationParams(max_new_tokens=24, batch_size=2, num_beams=3, num_return_sequences=3)

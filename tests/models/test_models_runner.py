@@ -185,3 +185,24 @@ def test_schema_checked_decoding_replaces_only_sql_that_does_not_compile(tmp_pat
     assert "1 replaced" in repair_summary(list(got.values())) and "2 of 3" in repair_summary(list(got.values()))
     with pytest.raises(UserError, match="at least 2"):
         generate_predictions(rows, backend, tmp_path / "q.jsonl", progress=False, repair_beams=1)
+
+
+class _BatchRecorder(FakeBackend):
+    batches: list[list[str]]
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+        self.batches.append([p.split("CREATE TABLE ")[1].split(" ")[0] for p in prompts])
+        return super().generate(prompts, params)
+
+
+@pytest.mark.parametrize("prefix_cache", [True, False])
+def test_a_prefix_caching_backend_gets_one_schema_per_batch(tmp_path: Path, prefix_cache: bool) -> None:
+    examples = [Example(id=f"r{i}", db_id=f"db{i % 3}", context=f"CREATE TABLE t{i % 3} (id INT, 이름 TEXT);",
+                        question="질문" + "?" * (i % 7), answer=f"SELECT * FROM t{i % 3};") for i in range(12)]
+    backend = _BatchRecorder()
+    backend.batches = []
+    backend.prefix_cache = prefix_cache  # type: ignore[attr-defined]
+    rows = generate_predictions(examples, backend, tmp_path / "p.jsonl", batch_size=4, progress=False)
+    assert [r["id"] for r in rows] == [e.id for e in examples]
+    one_schema = all(len(set(b)) == 1 for b in backend.batches)
+    assert one_schema == prefix_cache  # length order mixes the schemas
