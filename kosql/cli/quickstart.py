@@ -13,8 +13,10 @@ import click
               help="Run folder (default: runs/quickstart-<date-time>); an existing one is resumed.")
 @click.option("--model", default="smollm2-135m", show_default=True,
               help="Base model: smollm2-135m, gemma3-270m, a local folder or a hub id.")
-@click.option("--data", "dataset", default="bundled:small", show_default=True,
-              help="Dataset: 'bundled:small', 'bundled:full' or a folder with train/test JSONL.")
+@click.option("--data", "dataset", default=None,
+              help="Dataset: 'bundled:small', 'bundled:small+comments' (Korean column comments in the DDL), "
+                   "'bundled:full' or a folder with train/test JSONL [default: the training config's bundled "
+                   "dataset: bundled:small+comments for smollm2-135m in full, else bundled:small].")
 @click.option("--test-per-split", default=60, show_default=True,
               help="Test rows taken from each split (held-out domains, in-domain).")
 @click.option("--method", type=click.Choice(["full", "lora"]), default=None,
@@ -31,7 +33,7 @@ import click
               help="Schema-checked decoding for the fine-tuned model: SQL that does not compile against "
                    "the DDL is replaced by the best of N beam candidates that does (0 = off; slower).")
 @click.argument("overrides", nargs=-1)
-def command(out: Path | None, model: str, dataset: str, test_per_split: int, method: str | None,
+def command(out: Path | None, model: str, dataset: str | None, test_per_split: int, method: str | None,
             train_config: str | None, batch_size: int, max_new_tokens: int, skip_base: bool, repair_beams: int, overrides: tuple[str, ...]) -> int:
     """Run the whole pipeline on the embedded defaults (offline, CPU) and write a report.
 

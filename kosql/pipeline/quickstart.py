@@ -14,7 +14,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from kosql.pipeline.steps import (
 )
 
 # First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
-_GUESS = {"data": 30.0, "base": 225.0, "train": 620.0, "finetuned": 180.0, "report": 5.0}
+_GUESS = {"data": 30.0, "base": 190.0, "train": 750.0, "finetuned": 150.0, "report": 5.0}
 
 
 @dataclass
@@ -44,7 +44,8 @@ class QuickstartOptions:
 
     out: Path = field(metadata={"help": "Run folder."})
     model: str = field(default="smollm2-135m", metadata={"help": "Base model."})
-    dataset: str = field(default="bundled:small", metadata={"help": "Dataset spec."})
+    dataset: str | None = field(default=None, metadata={"help": "Dataset spec (default: the training config's "
+                                                                 "bundled dataset, see quickstart_dataset)."})
     test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
     train_config: str | None = field(default=None, metadata={"help": "SFT config (default: CPU config)."})
     method: str | None = field(default=None, metadata={"help": "Fine-tuning method: 'full' or 'lora' "
@@ -56,6 +57,14 @@ class QuickstartOptions:
     skip_base: bool = field(default=False, metadata={"help": "Do not evaluate the base model."})
     repair_beams: int = field(default=0, metadata={"help": "Schema-checked decoding of the fine-tuned model "
                                                              "with N beams (0 = off)."})
+
+
+def quickstart_dataset(config: str | None, overrides: list[str]) -> str:
+    """The dataset the quickstart uses when --data is not given: the training config's bundled dataset
+    (the recipe was measured on it: the default model's on ``bundled:small+comments``), or
+    ``bundled:small`` when there is no config file or it trains on a file of its own."""
+    spec = str(train_config(config, overrides).data.train) if config else ""
+    return spec if spec.startswith("bundled:") else "bundled:small"
 
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
@@ -117,7 +126,10 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     console = console or Console()
     out = opts.out
     config = opts.train_config or default_train_config(opts.model, opts.method)  # a bad pair fails here
-    overrides = [f"model.name={opts.model}", f"data.train={opts.dataset}", "eval.dev_rows=0",
+    if opts.dataset is None:
+        opts = replace(opts, dataset=quickstart_dataset(config, opts.train_overrides))
+    dataset = str(opts.dataset)
+    overrides = [f"model.name={opts.model}", f"data.train={dataset}", "eval.dev_rows=0",
                  *([f"model.method={opts.method}"] if opts.method and opts.train_config else []),
                  *opts.train_overrides]
     settings = train_config(config, overrides)  # so does a bad config file or override, before any file is written
@@ -129,7 +141,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
                                "machine": _machine(), "steps": {}}
 
     t = clock.start("data", "bundled dataset and test subset")
-    test_rows = pick_test_rows(load_split(opts.dataset, "test.jsonl"), opts.test_per_split, opts.seed)
+    test_rows = pick_test_rows(load_split(dataset, "test.jsonl"), opts.test_per_split, opts.seed)
     write_jsonl(out / "test_rows.jsonl", test_rows)
     splits: dict[str, int] = {}
     for r in test_rows:

@@ -97,3 +97,16 @@ def test_a_bad_override_or_method_fails_before_any_file_is_written(tmp_path: Pat
     with pytest.raises(UserError, match="method 'qlora'"):
         run_quickstart(QuickstartOptions(out=out, method="qlora"))
     assert not out.exists()
+
+
+def test_the_default_dataset_is_the_training_configs_bundled_one(tmp_path: Path) -> None:
+    from kosql.pipeline.quickstart import quickstart_dataset
+    from kosql.pipeline.steps import default_train_config
+
+    assert quickstart_dataset(default_train_config("smollm2-135m"), []) == "bundled:small+comments"
+    assert quickstart_dataset(default_train_config("smollm2-135m", "lora"), []) == "bundled:small"
+    assert quickstart_dataset(default_train_config("gemma3-270m"), []) == "bundled:small"
+    assert quickstart_dataset(default_train_config("smollm2-135m"), ["data.train=bundled:full"]) == "bundled:full"
+    own = tmp_path / "rows.jsonl"
+    assert quickstart_dataset(default_train_config("smollm2-135m"), [f"data.train={own}"]) == "bundled:small"
+    assert quickstart_dataset(None, []) == "bundled:small"
