@@ -16,7 +16,7 @@ import click
 @click.option("--data", "dataset", default=None,
               help="Dataset: 'bundled:small', 'bundled:small+comments' (Korean column comments in the DDL), "
                    "'bundled:full' or a folder with train/test JSONL [default: the training config's bundled "
-                   "dataset: bundled:small+comments for smollm2-135m in full, else bundled:small].")
+                   "dataset, bundled:small for the shipped configs].")
 @click.option("--test-per-split", default=60, show_default=True,
               help="Test rows taken from each split (held-out domains, in-domain).")
 @click.option("--method", type=click.Choice(["full", "lora"]), default=None,

@@ -1,4 +1,5 @@
-"""The transformers backend: batched, length-sorted, left-padded generation with SQL stop strings.
+"""The transformers backend: batched, left-padded generation with SQL stop strings; the prompt prefix
+rows share (their schema) is computed once per batch.
 
 torch/transformers/peft are imported inside functions only.
 """
@@ -52,7 +53,7 @@ def prefix_runs(rows: Sequence[Sequence[int]]) -> list[tuple[int, int, int]] | N
     The cut is the one of least estimated compute among "cut wherever neighbours share fewer than t
     tokens" for every t seen: ``runs x W + rows x S`` tokens (W the longest shared prefix, the
     prefixes' pass; S the longest rest of a row, the rows' pass), against ``rows x L`` for plain
-    padded rows. None when no cut beats plain rows (or shares at least MIN_SHARED_PREFIX tokens)."""
+    padded rows. None when no cut both shares a prefix of MIN_SHARED_PREFIX tokens and beats plain rows."""
     n = len(rows)
     if n < 2:
         return None

@@ -35,7 +35,7 @@ from kosql.pipeline.steps import (
 )
 
 # First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
-_GUESS = {"data": 30.0, "base": 190.0, "train": 750.0, "finetuned": 150.0, "report": 5.0}
+_GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "report": 5.0}
 
 
 @dataclass
@@ -61,7 +61,7 @@ class QuickstartOptions:
 
 def quickstart_dataset(config: str | None, overrides: list[str]) -> str:
     """The dataset the quickstart uses when --data is not given: the training config's bundled dataset
-    (the recipe was measured on it: the default model's on ``bundled:small+comments``), or
+    (the recipe was measured on it; ``bundled:small`` for the shipped CPU configs), or
     ``bundled:small`` when there is no config file or it trains on a file of its own."""
     spec = str(train_config(config, overrides).data.train) if config else ""
     return spec if spec.startswith("bundled:") else "bundled:small"

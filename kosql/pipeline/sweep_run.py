@@ -84,13 +84,20 @@ def _run_dpo(cfg: SweepConfig, sft_run: Path, out_dir: Path) -> Path:
 
 
 def validate_points(cfg: SweepConfig) -> None:
-    """Load every point's SFT config before anything runs, so a bad field fails at once."""
+    """Load every point's SFT config before anything runs, so a bad field fails at once; a point that
+    trains on the bundled dataset with Korean column comments and tests without them (or the reverse)
+    is refused too: its test prompts would not look like its training prompts."""
     from kosql.config import load_config
+    from kosql.errors import UserError
     from kosql.pipeline.sweep import expand_points
     from kosql.train.config import SFTConfig
 
     for point in expand_points(cfg):
-        load_config(SFTConfig, cfg.train_config, point.override_args(cfg.train_overrides))
+        train = str(load_config(SFTConfig, cfg.train_config, point.override_args(cfg.train_overrides)).data.train)
+        bundled = train.startswith("bundled:") and cfg.test_data.startswith("bundled:")
+        if bundled and train.endswith("+comments") != cfg.test_data.endswith("+comments"):
+            raise UserError(f"test_data: point '{point.label}' trains on {train} but tests on {cfg.test_data}; "
+                            "use the same DDL style for both (set test_data, or data.train in train_overrides).")
 
 
 def run_sweep_for_real(cfg: SweepConfig, out_dir: Path, console: Console | None = None) -> Path:

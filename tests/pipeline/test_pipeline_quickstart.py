@@ -103,10 +103,13 @@ def test_the_default_dataset_is_the_training_configs_bundled_one(tmp_path: Path)
     from kosql.pipeline.quickstart import quickstart_dataset
     from kosql.pipeline.steps import default_train_config
 
-    assert quickstart_dataset(default_train_config("smollm2-135m"), []) == "bundled:small+comments"
-    assert quickstart_dataset(default_train_config("smollm2-135m", "lora"), []) == "bundled:small"
+    smol = default_train_config("smollm2-135m")
+    assert quickstart_dataset(smol, []) == "bundled:small"
     assert quickstart_dataset(default_train_config("gemma3-270m"), []) == "bundled:small"
-    assert quickstart_dataset(default_train_config("smollm2-135m"), ["data.train=bundled:full"]) == "bundled:full"
+    assert quickstart_dataset(smol, ["data.train=bundled:small+comments"]) == "bundled:small+comments"
+    config = tmp_path / "c.yaml"
+    config.write_text("data:\n  train: bundled:full\n", encoding="utf-8")
+    assert quickstart_dataset(str(config), []) == "bundled:full"
     own = tmp_path / "rows.jsonl"
-    assert quickstart_dataset(default_train_config("smollm2-135m"), [f"data.train={own}"]) == "bundled:small"
+    assert quickstart_dataset(smol, [f"data.train={own}"]) == "bundled:small"  # a file: its own test rows unknown
     assert quickstart_dataset(None, []) == "bundled:small"

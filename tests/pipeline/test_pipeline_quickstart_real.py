@@ -20,8 +20,7 @@ def test_quickstart_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["test_rows"] == {"heldout_domain": 2, "in_domain": 2}
-    assert summary["options"]["dataset"] == "bundled:small+comments"  # the full-FT config's data
-    assert "COMMENT '" in json.loads((out / "test_rows.jsonl").read_text(encoding="utf-8").splitlines()[0])["context"]
+    assert summary["options"]["dataset"] == "bundled:small"  # the full-FT config's data
     assert set(summary["results"]) == {"smollm2-135m (base)", "smollm2-135m + full FT"}
     for name in ("report.md", "report.html", "ex_by_split.png", "base/preds.jsonl",
                  "finetuned/eval/per_row.jsonl", "train/adapter/config.json"):
@@ -49,4 +48,4 @@ def test_quickstart_with_the_seeds_lora_method(tmp_path: Path) -> None:
     assert set(summary["results"]) == {"smollm2-135m + LoRA"}
     assert (out / "train" / "adapter" / "adapter_config.json").exists()
     options = json.loads((out / "options.json").read_text(encoding="utf-8"))
-    assert options["method"] == "lora" and options["dataset"] == "bundled:small"  # the LoRA config's data
+    assert options["method"] == "lora" and options["dataset"] == "bundled:small"

@@ -74,3 +74,17 @@ def test_every_shipped_sweep_config_loads_and_its_points_validate(path: Path) ->
     assert cfg.name == path.stem
     validate_points(cfg)
     assert len(expand_points(cfg)) >= 2
+
+
+def test_a_point_training_with_comments_and_testing_without_is_refused() -> None:
+    from kosql.errors import UserError
+    from kosql.pipeline.sweep_run import validate_points
+
+    config = str(Path(__file__).resolve().parents[2] / "configs" / "sft-cpu-smollm2-full.yaml")
+    cfg = SweepConfig(name="x", train_config=config, grid={"train.learning_rate": [1e-4, 2e-4]},
+                      test_data="bundled:small", train_overrides=["data.train=bundled:small+comments"])
+    with pytest.raises(UserError, match="trains on bundled:small\\+comments but tests on bundled:small"):
+        validate_points(cfg)
+    validate_points(SweepConfig(name="x", train_config=config, grid=cfg.grid, test_data="bundled:small+comments",
+                                train_overrides=cfg.train_overrides))
+    validate_points(SweepConfig(name="x", train_config=config, grid=cfg.grid, test_data="bundled:full"))
