@@ -28,22 +28,19 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 MIN_SHARED_PREFIX = 16
 
 
-def common_prefix_len(rows: Sequence[Sequence[int]]) -> int:
-    """Length of the token prefix shared by all rows, keeping at least one own token per row."""
-    if not rows:
-        return 0
-    first, limit = rows[0], min(len(r) for r in rows) - 1
-    k = 0
-    while k < limit and all(r[k] == first[k] for r in rows):
-        k += 1
-    return max(k, 0)
-
-
 def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token rows."""
     k, limit = 0, min(len(a), len(b))
     while k < limit and a[k] == b[k]:
         k += 1
     return k
+
+
+def common_prefix_len(rows: Sequence[Sequence[int]]) -> int:
+    """Length of the token prefix shared by all rows, keeping at least one own token per row."""
+    if not rows:
+        return 0
+    return max(min(min(_lcp(rows[0], r) for r in rows), min(len(r) for r in rows) - 1), 0)
 
 
 def prefix_runs(rows: Sequence[Sequence[int]]) -> list[tuple[int, int, int]] | None:
