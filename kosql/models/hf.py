@@ -64,9 +64,9 @@ def prefix_runs(rows: Sequence[Sequence[int]]) -> list[tuple[int, int, int]] | N
             if i == n - 1 or adjacent[i] < t:
                 runs.append((start, i + 1, common_prefix_len(rows[start:i + 1]) if i > start else len(rows[i]) - 1))
                 start = i + 1
-        if max(shared for _s, _e, shared in runs) < MIN_SHARED_PREFIX:
-            continue
         width = max(shared for _s, _e, shared in runs)
+        if width < MIN_SHARED_PREFIX:
+            continue
         rest = max(len(rows[i]) - shared for s, e, shared in runs for i in range(s, e))
         cost = len(runs) * width + n * rest
         if cost < plain and (best is None or cost < best[0]):
@@ -310,11 +310,8 @@ class HFBackend:
         head_mask = torch.tensor([[0] * (width - len(h)) + [1] * len(h) for h in heads], device=device)
         positions = (head_mask.cumsum(-1) - 1).masked_fill(head_mask == 0, 0)
         cache = self._cache_of(1, input_ids=head_ids, attention_mask=head_mask, position_ids=positions)
-        if len(runs) == 1:
-            cache.batch_repeat_interleave(len(batch))
-        else:
-            cache.batch_select_indices(torch.tensor([k for k, (s, e, _) in enumerate(runs) for _ in range(s, e)],
-                                                    device=device))
+        cache.batch_select_indices(torch.tensor([k for k, (s, e, _) in enumerate(runs) for _ in range(s, e)],
+                                                device=device))  # each prefix's rows, once per row of its run
         ids, mask = [], []
         row = 0
         for k, (s, e, _shared) in enumerate(runs):
