@@ -44,7 +44,9 @@ class Backend(Protocol):
 
     ``generate`` returns ``len(prompts) * params.num_return_sequences`` generations, prompt-major:
     the generations of ``prompts[i]`` are ``out[i * n:(i + 1) * n]``. ``name`` is recorded in the
-    predictions file. A backend may expose ``tokenizer`` (for the chat prompt format).
+    predictions file. A backend may expose ``tokenizer`` (for the chat prompt format) and
+    ``prefix_cache = True`` when it computes a prompt prefix shared by a batch once (the runner then
+    batches prompts on one schema together; see :func:`backend_prefix_cache`).
     """
 
     name: str
@@ -55,3 +57,9 @@ class Backend(Protocol):
 def backend_tokenizer(backend: Backend) -> Any | None:
     """The backend's tokenizer when it has one (hf, vllm), else None (openai, fake)."""
     return getattr(backend, "tokenizer", None)
+
+
+def backend_prefix_cache(backend: Backend) -> bool:
+    """True when the backend computes a batch's shared prompt prefix once (hf), so prompts that share
+    a schema are best batched together; False for backends without the attribute."""
+    return bool(getattr(backend, "prefix_cache", False))

@@ -6,6 +6,7 @@ torch/transformers/peft are imported inside functions only.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
@@ -143,6 +144,7 @@ class HFBackend:
         num_threads: int | None = None,
         merge_adapter: bool = True,
         prefix_cache: bool = True,
+        drop_finished: bool = True,
     ) -> None:
         import torch
 
@@ -150,6 +152,7 @@ class HFBackend:
             raise UserError(f"Unknown dtype '{dtype}': choose one of {', '.join(DTYPES)}.")
         self.model_name = model
         self.prefix_cache = prefix_cache
+        self.drop_finished = drop_finished  # greedy: finished rows leave the batch (HFBackend._greedy)
         self.name = model if adapter is None else f"{model}+{os.path.basename(os.path.normpath(adapter))}"
         torch.set_num_threads(num_threads or default_threads())
         if device == "auto":
@@ -169,6 +172,7 @@ class HFBackend:
         # weights (dtype='bfloat16') save ~35 % but also change outputs.
         self.autocast_bf16 = bool(cpu_bf16) and device == "cpu" and cpu_supports_bf16()
         self.eos_ids = self._eos_ids()
+        self._stop_tokens: dict[tuple[int, tuple[str, ...]], bool] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -345,6 +349,70 @@ class HFBackend:
         cache.batch_repeat_interleave(repeat)
         return cache
 
+    def _greedy(self, enc: dict[str, Any], params: GenerationParams) -> tuple[list[list[int]], list[int | None]]:
+        """Greedy decoding that drops a row from the batch once it has ended (EOS or a stop string).
+
+        ``generate`` keeps computing finished rows until the batch's longest answer ends; here each
+        step runs only the rows still going (their KV cache rows selected), so a batch costs about
+        its rows' total length, not rows x the longest. Each row's tokens are the argmax of its own
+        logits given its own (unpadded) context, as in ``generate``; a stop string is looked for only
+        after a token whose text holds a stop string's last character. Returns each row's new tokens
+        and the count at which a stop string ended it (None when it did not).
+        """
+        import torch
+
+        ids, mask = enc["input_ids"], enc["attention_mask"].long()
+        cache = enc.get("cache")
+        past = int(cache.get_seq_length()) if cache is not None else 0
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        step_ids, step_pos = ids[:, past:], positions[:, past:]
+        rows = int(ids.shape[0])
+        out: list[list[int]] = [[] for _ in range(rows)]
+        done: list[int | None] = [None] * rows
+        active = list(range(rows))
+        stops = tuple(params.stop)
+        eos = set(self.eos_ids)
+        # transformers 5.x names the KV cache argument `cache` (`past_key_values` is deprecated)
+        cache_kw = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+        with torch.inference_mode(), self._autocast():
+            for _ in range(params.max_new_tokens):
+                res = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
+                                 use_cache=True, logits_to_keep=1, **{cache_kw: cache})
+                cache = getattr(res, "cache", None) or res.past_key_values
+                nxt = res.logits[:, -1].float().argmax(-1)
+                keep: list[int] = []
+                for k, tok in enumerate(nxt.tolist()):
+                    row = active[k]
+                    out[row].append(tok)
+                    if tok in eos:
+                        continue
+                    if stops and self._may_end_stop(tok, stops) and stop_index(
+                            self.tokenizer.decode(out[row], skip_special_tokens=True), stops) is not None:
+                        done[row] = len(out[row])
+                        continue
+                    keep.append(k)
+                if not keep:
+                    break
+                last = step_pos[:, -1:]
+                if len(keep) < len(active):
+                    index = torch.tensor(keep, device=mask.device)
+                    cache.batch_select_indices(index)
+                    mask, nxt, last = mask[index], nxt[index], last[index]
+                    active = [active[k] for k in keep]
+                mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
+                step_ids, step_pos = nxt[:, None], last + 1
+        return out, done
+
+    def _may_end_stop(self, token: int, stops: tuple[str, ...]) -> bool:
+        """Whether ``token``'s text holds the last character of a stop string (cached per token)."""
+        key = (token, stops)
+        hit = self._stop_tokens.get(key)
+        if hit is None:
+            text = self.tokenizer.decode([token], skip_special_tokens=False)
+            hit = any(stop[-1] in text for stop in stops if stop)
+            self._stop_tokens[key] = hit
+        return hit
+
     def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
         import torch
 
@@ -381,10 +449,14 @@ class HFBackend:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=None)
-        with torch.inference_mode(), self._autocast():
-            out = self.model.generate(**enc, **kwargs)
+        if self.drop_finished and beams == 1 and n == 1 and params.greedy:
+            new, done = self._greedy(enc, params)
+            criteria.done_at = done
+        else:
+            with torch.inference_mode(), self._autocast():
+                out = self.model.generate(**enc, **kwargs)
+            new = out[:, prompt_len:].tolist()
         seconds = time.perf_counter() - t0
-        new = out[:, prompt_len:].tolist()
         gens: list[Generation] = []
         for row, tokens in enumerate(new):
             count = len(tokens)

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from kosql.data.rows import Example
 from kosql.errors import UserError
-from kosql.models.base import Backend, Generation, GenerationParams, backend_tokenizer
+from kosql.models.base import Backend, Generation, GenerationParams, backend_prefix_cache, backend_tokenizer
 from kosql.prompts import PROMPT_FORMATS, build_prompt, make_prompt
 from kosql.sql.extract import extract_sql
 
@@ -132,7 +132,7 @@ def generate_predictions(
     if params.batch_size != batch_size:
         params = dataclasses.replace(params, batch_size=batch_size)
     prompts = build_prompts(pending, backend, prompt_format) if pending else []
-    if getattr(backend, "prefix_cache", False):  # prompts on one schema in one batch: its prefix computed once
+    if backend_prefix_cache(backend):  # prompts on one schema in one batch: its prefix computed once
         order = sorted(range(len(pending)), key=lambda i: prompts[i])
     else:
         order = sorted(range(len(pending)), key=lambda i: len(prompts[i]), reverse=True)

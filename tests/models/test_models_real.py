@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,31 @@ def test_batch_of_two_schemas_computes_each_schema_once_with_the_same_sql(backen
     monkeypatch.setattr(backend, "prefix_cache", False)
     plain = backend.generate(prompts, params)
     assert [g.text for g in shared] == [g.text for g in plain]
+
+
+@pytest.mark.parametrize("prefix_cache", [True, False])
+def test_dropping_finished_rows_gives_generates_tokens(backend: Any, monkeypatch: Any, prefix_cache: bool) -> None:
+    # rows that end at different steps (EOS, a stop string, the length limit) leave the batch early
+    prompts = [build_prompt(DDL, q) for q in QUESTIONS] + ["SELECT 1;\n\n\n", "### SQL:\nSELECT name FROM t"]
+    params = GenerationParams(max_new_tokens=30, batch_size=5)
+    monkeypatch.setattr(backend, "prefix_cache", prefix_cache)
+    steps: list[int] = []
+    forward = backend.model.forward
+
+    @functools.wraps(forward)  # generate() reads the forward's signature
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["input_ids"].shape[1] == 1:  # a decoding step
+            steps.append(int(kwargs["input_ids"].shape[0]))
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(backend.model, "forward", counting)
+    dropped = backend.generate(prompts, params)
+    assert steps[0] == 5 and steps[-1] < 5 and steps == sorted(steps, reverse=True)  # rows left as they ended
+    monkeypatch.setattr(backend.model, "forward", forward)
+    monkeypatch.setattr(backend, "drop_finished", False)
+    full = backend.generate(prompts, params)
+    assert [(g.text, g.completion_tokens) for g in dropped] == [(g.text, g.completion_tokens) for g in full]
+    assert len({g.completion_tokens for g in full}) > 1
 
 
 def test_beam_search_returns_the_candidates_of_each_prompt_in_order(backend: Any) -> None:
