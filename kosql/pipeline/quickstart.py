@@ -36,6 +36,10 @@ from kosql.pipeline.steps import (
 
 # First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
 _GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "report": 5.0}
+# Seconds per training row on 2 idle cores (4 rows a step in shared-prefix batches), measured in
+# sessions 4-6; the training step's estimate is this times the rows it will see.
+_TRAIN_SECONDS_PER_ROW = {("smollm2-135m", "full"): 0.9, ("smollm2-135m", "lora"): 0.85,
+                          ("gemma3-270m", "lora"): 0.55, ("gemma3-270m", "full"): 0.93}
 
 
 @dataclass
@@ -70,6 +74,20 @@ def quickstart_dataset(config: str | None, overrides: list[str]) -> str:
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
 _RUN_DEFINING = ("model", "dataset", "test_per_split", "train_config", "method", "train_overrides", "max_new_tokens",
                  "seed", "repair_beams")
+
+
+def planned_train_rows(settings: Any) -> int:
+    """Rows the training step will see: ``max_steps`` x rows a step, else the selected rows x ``epochs``."""
+    import math
+
+    from kosql.train.data import load_rows, select_rows
+
+    t, d = settings.train, settings.data
+    if t.max_steps > 0:
+        return int(t.max_steps * t.batch_size * t.grad_accum)
+    rows = select_rows(load_rows(str(d.train), "train", field_name="data.train"), fraction=d.data_fraction,
+                       max_rows=d.max_rows, seed=d.seed, pool_rows=d.pool_rows)
+    return math.ceil(len(rows) * t.epochs)
 
 
 def check_resumable(out: Path, opts: QuickstartOptions) -> None:
@@ -167,7 +185,11 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     if opts.repair_beams:  # measured: 4 beams for the ~50 % of rows that fail the check, 2.2x the time
         clock.guess["finetuned"] *= 1.0 + 0.3 * opts.repair_beams
 
-    t = clock.start("train", f"{method} fine-tuning ({Path(config).stem if config else 'built-in config'})")
+    planned = planned_train_rows(settings)
+    per_row = _TRAIN_SECONDS_PER_ROW.get((opts.model, str(settings.model.method)), 0.9)
+    clock.guess["train"] = planned * per_row
+    t = clock.start("train", f"{method} fine-tuning ({Path(config).stem if config else 'built-in config'}, "
+                             f"{planned} rows)")
     run_dir, train_metrics = train_sft_run(config, overrides, out / "train")
     summary["train"] = {"run_dir": str(run_dir), **{k: v for k, v in train_metrics.items()
                                                      if isinstance(v, int | float | str)}}

@@ -113,3 +113,20 @@ def test_the_default_dataset_is_the_training_configs_bundled_one(tmp_path: Path)
     own = tmp_path / "rows.jsonl"
     assert quickstart_dataset(smol, [f"data.train={own}"]) == "bundled:small"  # a file: its own test rows unknown
     assert quickstart_dataset(None, []) == "bundled:small"
+
+
+def test_the_training_estimate_counts_the_rows_the_run_will_see(tmp_path: Path) -> None:
+    import json
+
+    from kosql.pipeline.quickstart import planned_train_rows
+    from kosql.pipeline.steps import default_train_config, train_config
+
+    rows = tmp_path / "train.jsonl"
+    rows.write_text("".join(json.dumps({"db_id": "d", "context": "CREATE TABLE t (a INT);", "question": f"q{i}",
+                                        "answer": "SELECT a FROM t;"}) + "\n" for i in range(10)), encoding="utf-8")
+    config = default_train_config("smollm2-135m", "full")
+    assert planned_train_rows(train_config(config, [f"data.train={rows}"])) == 180 * 4  # the shipped max_steps
+    every = [f"data.train={rows}", "train.max_steps=-1"]
+    assert planned_train_rows(train_config(config, every)) == 10
+    assert planned_train_rows(train_config(config, [*every, "train.epochs=2", "data.data_fraction=0.5"])) == 10
+    assert planned_train_rows(train_config(config, [*every, "data.max_rows=3", "train.epochs=1.5"])) == 5
