@@ -42,7 +42,7 @@ def _print_metrics(run: Path, metrics: dict[str, object]) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key in ("global_step", "first_loss", "last_loss", "train_loss", "tokens_per_second", "train_seconds",
-                "rows_trained", "rows_dropped", "dev_ex"):
+                "rows_trained", "rows_seen", "rows_dropped", "dev_ex"):
         if key in metrics and metrics[key] is not None:
             value = metrics[key]
             table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))

@@ -403,6 +403,21 @@ class HFBackend:
                 step_ids, step_pos = nxt[:, None], last + 1
         return out, done
 
+    def _plain_logits(self) -> bool:
+        """True when the model's generation config asks for no logits processing (repetition penalty,
+        banned or forced tokens, a minimum length), so greedy decoding is the plain argmax that
+        :meth:`_greedy` computes; else ``generate`` runs, which applies them."""
+        gc = getattr(self.model, "generation_config", None)
+        if gc is None:
+            return True
+        neutral = {"repetition_penalty": (None, 1.0), "no_repeat_ngram_size": (None, 0), "min_length": (None, 0),
+                   "min_new_tokens": (None, 0), "encoder_repetition_penalty": (None, 1.0)}
+        if any(getattr(gc, key, None) not in ok for key, ok in neutral.items()):
+            return False
+        absent = ("bad_words_ids", "suppress_tokens", "begin_suppress_tokens", "forced_bos_token_id",
+                  "forced_eos_token_id", "sequence_bias", "force_words_ids", "constraints")
+        return all(not getattr(gc, key, None) for key in absent)
+
     def _may_end_stop(self, token: int, stops: tuple[str, ...]) -> bool:
         """Whether ``token``'s text holds the last character of a stop string (cached per token)."""
         key = (token, stops)
@@ -449,7 +464,7 @@ class HFBackend:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=None)
-        if self.drop_finished and beams == 1 and n == 1 and params.greedy:
+        if self.drop_finished and beams == 1 and n == 1 and params.greedy and self._plain_logits():
             new, done = self._greedy(enc, params)
             criteria.done_at = done
         else:

@@ -52,7 +52,7 @@ def summarize_point(rows: list[dict[str, Any]], train_metrics: dict[str, Any], r
         "ex": ex.acc, "ex_lo": lo, "ex_hi": hi, "ex_heldout": held.acc, "ex_in_domain": ind.acc,
         "ts_ex": cell(rows, "ts_ex").acc, "em": cell(rows, "em").acc, "n": ex.n,
         "train_seconds": train_metrics.get("train_seconds"),
-        "train_rows": train_metrics.get("rows_trained"),
+        "train_rows": train_metrics.get("rows_seen", train_metrics.get("rows_trained")),
         "train_steps": train_metrics.get("global_step"),
         "train_tokens": train_metrics.get("tokens_seen"),
         "final_loss": train_metrics.get("last_loss"),

@@ -295,7 +295,9 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
         "train_runtime": result.metrics.get("train_runtime"),
         "tokens_seen": tokens_seen,
         "tokens_per_second": round(tokens_seen / seconds, 1) if seconds and tokens_seen else None,
-        "rows_trained": len(data.records),
+        "rows_trained": len(data.records),  # the rows prepared for training (after drops)
+        # the rows the steps went through: epochs run (fractional with max_steps) x rows
+        "rows_seen": round(float(state.epoch or 0.0) * len(data.records)),
         "rows_dropped": len(data.dropped),
     }
     if data.dev_rows:

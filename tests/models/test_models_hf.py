@@ -55,3 +55,18 @@ def test_generation_params_defaults() -> None:
         128, 0.0, 1.0, 1, 8, 0)
     assert p.stop == STOP_STRINGS and p.greedy
     assert not GenerationParams(temperature=0.7).greedy
+
+
+def test_own_greedy_loop_only_when_the_generation_config_processes_no_logits() -> None:
+    from types import SimpleNamespace
+
+    from kosql.models.hf import HFBackend
+
+    backend = object.__new__(HFBackend)  # no model loaded: only its generation config is read
+    plain = {"repetition_penalty": None, "no_repeat_ngram_size": 0, "min_length": 0, "suppress_tokens": None}
+    backend.model = SimpleNamespace(generation_config=SimpleNamespace(**plain))
+    assert backend._plain_logits()
+    for key, value in (("repetition_penalty", 1.2), ("no_repeat_ngram_size", 3), ("min_length", 5),
+                       ("suppress_tokens", [7]), ("forced_eos_token_id", 2)):
+        backend.model = SimpleNamespace(generation_config=SimpleNamespace(**{**plain, key: value}))
+        assert not backend._plain_logits(), key

@@ -78,6 +78,7 @@ def test_interrupted_run_resumes_from_its_checkpoint(sft_run: dict[str, Any]) ->
     assert steps == list(range(1, STEPS + 1))  # steps 1..3 once, then 4..6 after the resume (no restart)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["global_step"] == STEPS
+    assert metrics["rows_trained"] == 16 and metrics["rows_seen"] == STEPS * 2  # 6 steps of 2 rows
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["resumed_from"].endswith(f"checkpoint-{STOP_AT}")
 
