@@ -24,7 +24,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,9 +49,9 @@ class _NoPrefixOrder:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.gen_ways import timed_generation
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
-    from kosql.models.runner import generate_predictions
     from kosql.pipeline.steps import load_split, pick_test_rows
 
     rows = pick_test_rows(load_split(args.data, "test.jsonl"), 60, 0)[: args.n]
@@ -66,15 +65,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                  ("c schema order + prefix cache", True, False)):
             backend.prefix_cache = cache
             target = _NoPrefixOrder(backend) if wrap else backend
-            print(f"[{way}] running ...", flush=True)
-            t0 = time.perf_counter()
-            out = generate_predictions(rows, target, Path(tmp) / f"{way[0]}.jsonl", prompt_format="compact",
-                                       batch_size=args.batch_size, progress=False, params=params)
-            seconds = time.perf_counter() - t0
-            preds[way] = [r["pred"] for r in out]
-            ways[way] = {"seconds": round(seconds, 2), "rows_per_s": round(len(rows) / seconds, 3),
-                         "completion_tokens": sum(int(r["completion_tokens"]) for r in out)}
-            print(f"[{way}] {seconds:.1f} s", flush=True)
+            preds[way], ways[way] = timed_generation(rows, target, Path(tmp) / f"{way[0]}.jsonl", way,
+                                                     batch_size=args.batch_size, params=params)
     base = ways["a plain"]["seconds"]
     for w in ways.values():
         w["speedup_vs_plain"] = round(base / w["seconds"], 2)

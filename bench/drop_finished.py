@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,9 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.gen_ways import timed_generation
     from kosql.models.base import GenerationParams
     from kosql.models.hf import HFBackend
-    from kosql.models.runner import generate_predictions
     from kosql.pipeline.steps import load_split, pick_test_rows
 
     rows = pick_test_rows(load_split(args.data, "test.jsonl"), 60, 0)[: args.n]
@@ -44,15 +43,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         for way, drop in (("generate()", False), ("drop finished rows", True)):
             backend.drop_finished = drop
-            print(f"[{way}] running ...", flush=True)
-            t0 = time.perf_counter()
-            out = generate_predictions(rows, backend, Path(tmp) / f"{int(drop)}.jsonl", prompt_format="compact",
-                                       batch_size=args.batch_size, progress=False, params=params)
-            seconds = time.perf_counter() - t0
-            preds[way] = [r["pred"] for r in out]
-            ways[way] = {"seconds": round(seconds, 2), "rows_per_s": round(len(rows) / seconds, 3),
-                         "completion_tokens": sum(int(r["completion_tokens"]) for r in out)}
-            print(f"[{way}] {seconds:.1f} s", flush=True)
+            preds[way], ways[way] = timed_generation(rows, backend, Path(tmp) / f"{int(drop)}.jsonl", way,
+                                                     batch_size=args.batch_size, params=params)
     base = ways["generate()"]["seconds"]
     for w in ways.values():
         w["speedup"] = round(base / w["seconds"], 2)
