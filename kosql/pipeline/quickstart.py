@@ -34,7 +34,7 @@ from kosql.pipeline.steps import (
     tuned_model,
 )
 
-# First-guess seconds per step on a 2-core CPU; replaced by measurements as the run goes.
+# First-guess seconds per step on a 2-core CPU (120 test rows); replaced by measurements as the run goes.
 _GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "report": 5.0}
 # Seconds per training row on 2 idle cores (4 rows a step in shared-prefix batches), measured in
 # sessions 4-6; the training step's estimate is this times the rows it will see.
@@ -130,7 +130,8 @@ class _Clock:
         i = self.steps.index(step) + 1
         elapsed = time.monotonic() - self.t0
         self.console.rule(f"[bold]step {i}/{len(self.steps)}: {title}")
-        self.console.print(f"[dim]elapsed {elapsed / 60:.1f} min · about {left / 60:.0f} min left (estimate)[/]")
+        remaining = f"about {left / 60:.0f} min left" if left >= 90 else "about a minute left"
+        self.console.print(f"[dim]elapsed {elapsed / 60:.1f} min · {remaining} (estimate)[/]")
         return time.monotonic()
 
     def finish(self, step: str, started: float) -> float:
@@ -168,6 +169,10 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     console.print(f"test rows: {len(test_rows)} " + ", ".join(f"{k} {v}" for k, v in sorted(splits.items())))
     summary["test_rows"] = splits
     summary["steps"]["data"] = clock.finish("data", t)
+    for step in ("base", "finetuned"):  # the guesses are for the default 120 test rows
+        clock.guess[step] *= len(test_rows) / 120
+    planned = planned_train_rows(settings)  # the training step's estimate: its rows x measured seconds a row
+    clock.guess["train"] = planned * _TRAIN_SECONDS_PER_ROW.get((opts.model, str(settings.model.method)), 0.9)
 
     prompt_format = str(settings.data.prompt_format)  # the base model gets the same prompt
     method = METHOD_LABELS.get(str(settings.model.method), str(settings.model.method))
@@ -185,9 +190,6 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     if opts.repair_beams:  # measured: 4 beams for the ~50 % of rows that fail the check, 2.2x the time
         clock.guess["finetuned"] *= 1.0 + 0.3 * opts.repair_beams
 
-    planned = planned_train_rows(settings)
-    per_row = _TRAIN_SECONDS_PER_ROW.get((opts.model, str(settings.model.method)), 0.9)
-    clock.guess["train"] = planned * per_row
     t = clock.start("train", f"{method} fine-tuning ({Path(config).stem if config else 'built-in config'}, "
                              f"{planned} rows)")
     run_dir, train_metrics = train_sft_run(config, overrides, out / "train")
