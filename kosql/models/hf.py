@@ -428,24 +428,16 @@ class HFBackend:
             self._stop_tokens[key] = hit
         return hit
 
-    def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
+    def _generate(self, enc: dict[str, Any], params: GenerationParams, n: int,
+                  beams: int) -> tuple[list[list[int]], list[int | None]]:
+        """transformers' ``generate`` (sampling, beams, several sequences, logits processors): each
+        row's new tokens and the count at which a stop string ended it (None when it did not, and for
+        beams, whose text is cut at a stop string afterwards)."""
         import torch
-
-        t0 = time.perf_counter()
-        beams = max(1, params.num_beams) if params.greedy else 1
-        expand = beams if beams > 1 else n  # rows generate() makes of each prompt
-        runs = prefix_runs(batch) if self.prefix_cache and expand == 1 else None
-        if runs:
-            enc = self._prefix_cached_inputs(batch, runs)
-        elif self.prefix_cache and expand > 1 and min(len(row) for row in batch) > 1:
-            enc = self._prefilled_inputs(batch, expand)
-        else:
-            enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
-            enc = {k: v.to(self.model.device) for k, v in enc.items()}
-        prompt_len = int(enc["input_ids"].shape[1])
-        criteria = _make_stopping_criteria(self.tokenizer, params.stop, prompt_len, len(batch) * n)
         from transformers import StoppingCriteriaList
 
+        prompt_len = int(enc["input_ids"].shape[1])
+        criteria = _make_stopping_criteria(self.tokenizer, params.stop, prompt_len, int(enc["input_ids"].shape[0]) * n)
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "num_return_sequences": n,
@@ -464,13 +456,28 @@ class HFBackend:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=None)
-        if self.drop_finished and beams == 1 and n == 1 and params.greedy and self._plain_logits():
-            new, done = self._greedy(enc, params)
-            criteria.done_at = done
+        with torch.inference_mode(), self._autocast():
+            out = self.model.generate(**enc, **kwargs)
+        new = out[:, prompt_len:].tolist()
+        return new, criteria.done_at if beams == 1 else [None] * len(new)
+
+    def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
+
+        t0 = time.perf_counter()
+        beams = max(1, params.num_beams) if params.greedy else 1
+        expand = beams if beams > 1 else n  # rows generate() makes of each prompt
+        runs = prefix_runs(batch) if self.prefix_cache and expand == 1 else None
+        if runs:
+            enc = self._prefix_cached_inputs(batch, runs)
+        elif self.prefix_cache and expand > 1 and min(len(row) for row in batch) > 1:
+            enc = self._prefilled_inputs(batch, expand)
         else:
-            with torch.inference_mode(), self._autocast():
-                out = self.model.generate(**enc, **kwargs)
-            new = out[:, prompt_len:].tolist()
+            enc = self.tokenizer.pad({"input_ids": batch}, padding=True, return_tensors="pt")
+            enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        if self.drop_finished and beams == 1 and n == 1 and params.greedy and self._plain_logits():
+            new, stopped_at = self._greedy(enc, params)
+        else:
+            new, stopped_at = self._generate(enc, params, n, beams)
         seconds = time.perf_counter() - t0
         gens: list[Generation] = []
         for row, tokens in enumerate(new):
@@ -479,7 +486,7 @@ class HFBackend:
                 if tok in self.eos_ids:
                     count = j + 1
                     break
-            done_at = criteria.done_at[row] if beams == 1 else None
+            done_at = stopped_at[row]
             if done_at is not None:
                 count = min(count, done_at)
             text = self.tokenizer.decode(tokens[:count], skip_special_tokens=True)
