@@ -106,6 +106,11 @@ def cpu_supports_bf16() -> bool:
     return bool((probe and probe()) or (amx and amx()))
 
 
+def _output_cache(out: Any) -> Any:
+    """The KV cache a forward pass returned (``cache`` in transformers 5.x, ``past_key_values`` before)."""
+    return getattr(out, "cache", None) or out.past_key_values
+
+
 def _make_stopping_criteria(tokenizer: Any, stops: Sequence[str], prompt_len: int, rows: int) -> Any:
     """A transformers StoppingCriteria that finishes each row once its text hits a stop string."""
     import torch
@@ -345,7 +350,7 @@ class HFBackend:
 
         with torch.inference_mode(), self._autocast():
             out = self.model(**inputs, use_cache=True)
-            cache = getattr(out, "cache", None) or out.past_key_values
+            cache = _output_cache(out)
         cache.batch_repeat_interleave(repeat)
         return cache
 
@@ -378,7 +383,7 @@ class HFBackend:
             for _ in range(params.max_new_tokens):
                 res = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
                                  use_cache=True, logits_to_keep=1, **{cache_kw: cache})
-                cache = getattr(res, "cache", None) or res.past_key_values
+                cache = _output_cache(res)
                 nxt = res.logits[:, -1].float().argmax(-1)
                 keep: list[int] = []
                 for k, tok in enumerate(nxt.tolist()):
