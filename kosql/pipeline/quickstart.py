@@ -33,6 +33,7 @@ from kosql.pipeline.steps import (
     train_sft_run,
     tuned_model,
 )
+from kosql.train.data import check_dataset
 
 # First-guess seconds per step on a 2-core CPU (120 test rows); replaced by measurements as the run goes.
 _GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "report": 5.0}
@@ -143,6 +144,7 @@ class _Clock:
 def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> dict[str, Any]:
     """Run the quickstart; returns the summary written to ``summary.json``."""
     console = console or Console()
+    started = time.monotonic()
     out = opts.out
     config = opts.train_config or default_train_config(opts.model, opts.method)  # a bad pair fails here
     if opts.dataset is None:
@@ -152,15 +154,18 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
                  *([f"model.method={opts.method}"] if opts.method and opts.train_config else []),
                  *opts.train_overrides]
     settings = train_config(config, overrides)  # so does a bad config file or override, before any file is written
+    check_dataset(dataset, "test", field_name="--data")  # and a dataset that is not there
+    check_dataset(str(settings.data.train), "train", field_name="data.train")
     check_resumable(out, opts)
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]
     clock = _Clock(console, steps)
+    clock.t0 = started
     summary: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(opts).items()},
                                "machine": _machine(), "steps": {}}
 
     t = clock.start("data", "bundled dataset and test subset")
-    test_rows = pick_test_rows(load_split(dataset, "test.jsonl"), opts.test_per_split, opts.seed)
+    test_rows = pick_test_rows(load_split(dataset, "test.jsonl", field_name="--data"), opts.test_per_split, opts.seed)
     write_jsonl(out / "test_rows.jsonl", test_rows)
     splits: dict[str, int] = {}
     for r in test_rows:

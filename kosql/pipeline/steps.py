@@ -15,12 +15,13 @@ from kosql.data.rows import Example
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def load_split(spec: str, split_file: str = "test.jsonl") -> list[Example]:
+def load_split(spec: str, split_file: str = "test.jsonl", field_name: str = "test_data") -> list[Example]:
     """Rows of one split of a dataset spec ('bundled:<size>', a folder or a file), with absolute
-    ``db_path`` values (the same resolution ``kosql train`` uses for ``data.train``)."""
+    ``db_path`` values (the same resolution ``kosql train`` uses for ``data.train``); errors name
+    ``field_name``."""
     from kosql.train.data import load_rows
 
-    return load_rows(spec, split_file.removesuffix(".jsonl"), field_name="test_data")
+    return load_rows(spec, split_file.removesuffix(".jsonl"), field_name=field_name)
 
 
 def pick_test_rows(rows: Sequence[Example], per_split: int, seed: int = 0) -> list[Example]:

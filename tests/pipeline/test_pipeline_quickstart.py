@@ -99,6 +99,19 @@ def test_a_bad_override_or_method_fails_before_any_file_is_written(tmp_path: Pat
     assert not out.exists()
 
 
+def test_a_missing_dataset_fails_before_any_file_is_written(tmp_path: Path) -> None:
+    from kosql.pipeline.quickstart import run_quickstart
+
+    out = tmp_path / "qs"
+    with pytest.raises(UserError, match=r"^--data: dataset file .*nope' does not exist\.$"):
+        run_quickstart(QuickstartOptions(out=out, dataset=str(tmp_path / "nope")))
+    with pytest.raises(UserError, match=r"^--data: bundled dataset size must be one of .*'huge'\.$"):
+        run_quickstart(QuickstartOptions(out=out, dataset="bundled:huge"))
+    with pytest.raises(UserError, match=r"^data\.train: dataset file .*nope\.jsonl' does not exist\.$"):
+        run_quickstart(QuickstartOptions(out=out, train_overrides=[f"data.train={tmp_path / 'nope.jsonl'}"]))
+    assert not out.exists()
+
+
 def test_the_default_dataset_is_the_training_configs_bundled_one(tmp_path: Path) -> None:
     from kosql.pipeline.quickstart import quickstart_dataset
     from kosql.pipeline.steps import default_train_config

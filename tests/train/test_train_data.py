@@ -13,6 +13,7 @@ from kosql.errors import UserError
 from kosql.prompts import make_prompt
 from kosql.train.data import (
     build_records,
+    check_dataset,
     check_gold_sql,
     data_hash,
     load_rows,
@@ -112,3 +113,12 @@ def test_resolve_dataset(tiny_data: Path) -> None:
     assert resolve_dataset(str(tiny_data / "train.jsonl"), "train") == tiny_data / "train.jsonl"
     with pytest.raises(UserError, match=r"^data\.dev: dataset file .* does not exist\.$"):
         resolve_dataset(str(tiny_data / "nope.jsonl"), "dev", field_name="data.dev")
+
+
+def test_check_dataset_refuses_what_resolve_would_without_generating(tiny_data: Path) -> None:
+    check_dataset(str(tiny_data), "dev")
+    check_dataset("bundled:small+comments", "train")  # a valid spec: nothing generated, nothing raised
+    for spec, message in ((str(tiny_data / "nope.jsonl"), "dataset file .* does not exist"),
+                          ("bundled:huge", "bundled dataset size must be one of"), ("bundled:small+typo", "unknown bundled dataset variant '\\+typo'")):
+        with pytest.raises(UserError, match=f"^data\\.dev: {message}"):
+            check_dataset(spec, "dev", field_name="data.dev")
