@@ -29,6 +29,7 @@ from kosql.train.manifest import (
     write_run_config,
 )
 from kosql.train.modeling import (
+    checkpointing_flag,
     cuda_available,
     is_main_process,
     load_model,
@@ -155,7 +156,7 @@ def _dpo_args(cfg: DPOConfig, run: RunFolder, *, progress: bool) -> Any:
         max_steps=d.max_steps, per_device_train_batch_size=d.batch_size, gradient_accumulation_steps=d.grad_accum,
         warmup_steps=d.warmup_ratio, logging_steps=d.logging_steps, logging_first_step=True, save_strategy="no",
         seed=d.seed, report_to=[r for r in d.report_to if r != "none"] or "none", disable_tqdm=not progress,
-        gradient_checkpointing=False, max_length=cfg.data.max_length, use_cpu=not cuda_available(), **flags,
+        **checkpointing_flag(TRLDPOConfig, False), max_length=cfg.data.max_length, use_cpu=not cuda_available(), **flags,
     )
 
 

@@ -59,6 +59,16 @@ def resolve_precision(precision: str, field_name: str = "train.precision") -> di
     return precision_flags(precision, cuda=cuda, bf16_ok=bf16_ok or not cuda, field_name=field_name)
 
 
+def checkpointing_flag(args_class: Any, enabled: bool) -> dict[str, Any]:
+    """Activation checkpointing as ``args_class`` (a TrainingArguments subclass) names it:
+    ``activation_checkpointing`` in transformers >= 5.2x (``gradient_checkpointing`` is its deprecated
+    alias there and warns), ``gradient_checkpointing`` before."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(args_class)}
+    return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": enabled}
+
+
 def set_threads(threads: int | None) -> None:
     if threads:
         import torch

@@ -25,6 +25,7 @@ from kosql.train.data import (
 )
 from kosql.train.manifest import RunFolder, append_log, make_manifest, write_json, write_run_config
 from kosql.train.modeling import (
+    checkpointing_flag,
     cuda_available,
     freeze,
     is_main_process,
@@ -132,7 +133,7 @@ def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: 
         weight_decay=t.weight_decay,
         lr_scheduler_type=t.lr_scheduler,
         max_grad_norm=t.max_grad_norm,
-        gradient_checkpointing=t.gradient_checkpointing,
+        **checkpointing_flag(TRLSFTConfig, t.gradient_checkpointing),
         logging_steps=t.logging_steps,
         logging_first_step=True,
         save_strategy="steps",

@@ -75,3 +75,21 @@ def test_merge_and_dpo_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     cfg.write_text(f"sft_run: {tmp_path / 'nope'}\ndata:\n  train: x.jsonl\n", encoding="utf-8")
     assert main(["dpo", "--config", str(cfg)]) == 2
     assert "sft_run: run folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_trainer_args_set_checkpointing_without_a_deprecation_warning(tmp_path: Path, enabled: bool) -> None:
+    import warnings
+
+    pytest.importorskip("trl")
+    from kosql.config import load_config
+    from kosql.train.config import SFTConfig
+    from kosql.train.sft import trainer_args
+
+    cfg = load_config(SFTConfig, None, ["data.train=bundled:small", f"output_dir={tmp_path}",
+                                          f"train.gradient_checkpointing={enabled}"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        args = trainer_args(cfg, RunFolder(tmp_path), progress=False, max_length=64)
+    assert args.gradient_checkpointing is enabled  # TRL's own default is True
+    assert not [w for w in caught if "checkpointing" in str(w.message)]
