@@ -6,7 +6,7 @@
 ``kosql generate`` / the quickstart hand the HF backend batches of rows through
 ``kosql.models.runner.generate_predictions``. A Text2SQL prompt is mostly its schema, and the test
 rows of one database share it, so a batch whose rows share a schema needs that schema computed once
-(``HFBackend._prefix_cached_inputs``, one prefix per run of rows of :func:`kosql.models.hf.prefix_runs`).
+(``HFBackend._prefix_cached_inputs``, one prefix per run of rows of :func:`kosql.models.prefix.prefix_runs`).
 Three ways, side by side in one process on the quickstart's test rows (same model, thread count and
 settings; the SQL must be identical):
 

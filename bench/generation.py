@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / "generation_gpu.json").write_text(json.dumps(gpu, indent=2))
         print(json.dumps(gpu, indent=2))
         return 0
-    from kosql.models.hf import default_threads
+    from kosql.models.cpu import default_threads
     from kosql.models.resolve import resolve_model
     from kosql.prompts import make_prompt
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kosql.models.base import GenerationParams
-from kosql.models.hf import MIN_SHARED_PREFIX, common_prefix_len, cpu_count, default_threads, prefix_runs
+from kosql.models.cpu import cpu_count, default_threads
+from kosql.models.prefix import MIN_SHARED_PREFIX, common_prefix_len, prefix_runs
 from kosql.prompts import STOP_STRINGS
 
 
