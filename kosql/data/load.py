@@ -18,18 +18,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from kosql.data.rows import CORE_COLUMNS, Example, _text, parse_jsonl_line
 from kosql.errors import DependencyError, UserError
+from kosql.hub import hub_reachable
 
 HF_PREFIX = "hf:"
 COLUMN_OPTIONS = "--question-col/--context-col/--answer-col/--db-id-col"
@@ -342,7 +340,7 @@ def _read_hub(spec: str) -> RawTable:
     datasets = _import_datasets(f"Loading hf:{spec}")
     label = f"hf:{spec}"
     local = Path(name)
-    offline = not local.exists() and not _hub_reachable()
+    offline = not local.exists() and not hub_reachable()
     try:
         with _offline_mode(datasets, offline):  # a cached copy still loads; no minute of retries
             loaded = datasets.load_dataset(name, config, split=split)
@@ -357,19 +355,6 @@ def _read_hub(spec: str) -> RawTable:
     folder = local.resolve() if local.exists() else None
     prefix = f"hf:{name}:{config or ''}:"
     return _table_from_dataset(loaded, label, folder, prefix + "SPLIT")
-
-
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the hub endpoint (``HF_ENDPOINT``) opens within ``timeout``."""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    parsed = urlparse(endpoint)
-    host = parsed.hostname or "huggingface.co"
-    port = parsed.port or (80 if parsed.scheme == "http" else 443)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 @contextmanager

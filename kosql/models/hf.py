@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from kosql.errors import DependencyError, UserError
+from kosql.hub import hub_offline
 from kosql.models.base import Generation, GenerationParams
 from kosql.models.cpu import cpu_supports_bf16, default_threads
 from kosql.models.prefix import prefix_runs
 from kosql.models.resolve import (
     adapter_shape_problem,
-    hub_offline,
     offline_error,
     read_adapter_config,
     resolve_model,

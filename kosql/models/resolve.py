@@ -19,6 +19,7 @@ from typing import Any
 
 from kosql.cache import cache_root
 from kosql.errors import UserError
+from kosql.hub import hub_offline, hub_reachable
 
 DEFAULT_MODEL = "smollm2-135m"
 _MARKER = "kosql_source.json"
@@ -74,13 +75,6 @@ def hf_cache_dir() -> str:
     return os.path.join(os.path.expanduser(home), "hub")
 
 
-def hub_offline() -> bool:
-    return any(
-        os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
-        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
-
-
 def offline_error(model_id: str) -> UserError:
     return UserError(
         f"Model '{model_id}' is neither an embedded model ({', '.join(EMBEDDED_MODELS)}), a local folder, "
@@ -110,7 +104,7 @@ def _check_hub_id(model_id: str) -> str:
     cached = try_to_load_from_cache(model_id, "config.json", cache_dir=hf_cache_dir())
     if isinstance(cached, str):
         return model_id
-    if hub_offline():
+    if hub_offline() or not hub_reachable():
         raise offline_error(model_id)
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 

@@ -152,7 +152,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(load_module, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(load_module, "hub_reachable", lambda timeout=3.0: False)
 
 
 def test_unreachable_hub_fails_fast_and_restores_the_offline_flags(kit: SimpleNamespace,
@@ -162,7 +162,7 @@ def test_unreachable_hub_fails_fast_and_restores_the_offline_flags(kit: SimpleNa
 
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(load_module, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(load_module, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(UserError) as info:
         load_examples("hf:nobody/no_such_dataset:x:train")
     kit.assert_one_sentence("Error: " + str(info.value), "'nobody/no_such_dataset'", "cannot be reached",

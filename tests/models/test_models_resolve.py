@@ -36,6 +36,39 @@ def test_offline_hub_id_names_model_and_cache(tmp_path: Path, monkeypatch: pytes
     assert "someone/unknown-model" in msg and str(tmp_path / "hub") in msg and msg.count(".") >= 1
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once this socket is closed
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_hub_fails_at_once_without_the_offline_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
+                "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    t0 = time.monotonic()
+    with pytest.raises(UserError, match="cannot be reached"):
+        resolve.resolve_model("someone/unknown-model")
+    assert time.monotonic() - t0 < 3.0  # no huggingface_hub retries (they take ~25 s)
+
+
+def test_hub_reachable_defers_to_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kosql.hub import hub_reachable
+
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    assert hub_reachable(timeout=1.0) is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert hub_reachable(timeout=1.0) is True
+
+
 def test_cached_hub_id_resolves_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hub = tmp_path / "hub"
     snap = hub / "models--org--m" / "snapshots" / "abc"
