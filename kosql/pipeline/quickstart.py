@@ -41,6 +41,9 @@ _GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "repo
 # sessions 4-6; the training step's estimate is this times the rows it will see.
 _TRAIN_SECONDS_PER_ROW = {("smollm2-135m", "full"): 0.9, ("smollm2-135m", "lora"): 0.85,
                           ("gemma3-270m", "lora"): 0.55, ("gemma3-270m", "full"): 0.93}
+# Korean column comments in the DDL ('+comments') double the prompt prefix: ~1.3x the seconds a training
+# row (4.6-5.1 s a step instead of ~3.6, sessions 5 and 7) and ~1.4x the generation time (212 s vs 151 s).
+_COMMENTS_COST = {"train": 1.3, "base": 1.4, "finetuned": 1.4}
 
 
 @dataclass
@@ -89,6 +92,19 @@ def planned_train_rows(settings: Any) -> int:
     rows = select_rows(load_rows(str(d.train), "train", field_name="data.train"), fraction=d.data_fraction,
                        max_rows=d.max_rows, seed=d.seed, pool_rows=d.pool_rows)
     return math.ceil(len(rows) * t.epochs)
+
+
+def step_guesses(model: str, method: str, train_rows: int, test_rows: int, dataset: str) -> dict[str, float]:
+    """First guesses of each step's seconds on 2 idle cores: generation scaled from 120 test rows,
+    training = its rows x measured seconds a row, both longer with '+comments' prompts."""
+    guess = dict(_GUESS)
+    for step in ("base", "finetuned"):
+        guess[step] *= test_rows / 120
+    guess["train"] = train_rows * _TRAIN_SECONDS_PER_ROW.get((model, method), 0.9)
+    if dataset.endswith("+comments"):
+        for step, factor in _COMMENTS_COST.items():
+            guess[step] *= factor
+    return guess
 
 
 def check_resumable(out: Path, opts: QuickstartOptions) -> None:
@@ -174,10 +190,8 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     console.print(f"test rows: {len(test_rows)} " + ", ".join(f"{k} {v}" for k, v in sorted(splits.items())))
     summary["test_rows"] = splits
     summary["steps"]["data"] = clock.finish("data", t)
-    for step in ("base", "finetuned"):  # the guesses are for the default 120 test rows
-        clock.guess[step] *= len(test_rows) / 120
-    planned = planned_train_rows(settings)  # the training step's estimate: its rows x measured seconds a row
-    clock.guess["train"] = planned * _TRAIN_SECONDS_PER_ROW.get((opts.model, str(settings.model.method)), 0.9)
+    planned = planned_train_rows(settings)
+    clock.guess.update(step_guesses(opts.model, str(settings.model.method), planned, len(test_rows), dataset))
 
     prompt_format = str(settings.data.prompt_format)  # the base model gets the same prompt
     method = METHOD_LABELS.get(str(settings.model.method), str(settings.model.method))

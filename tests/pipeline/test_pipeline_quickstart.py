@@ -143,3 +143,16 @@ def test_the_training_estimate_counts_the_rows_the_run_will_see(tmp_path: Path) 
     assert planned_train_rows(train_config(config, every)) == 10
     assert planned_train_rows(train_config(config, [*every, "train.epochs=2", "data.data_fraction=0.5"])) == 10
     assert planned_train_rows(train_config(config, [*every, "data.max_rows=3", "train.epochs=1.5"])) == 5
+
+
+def test_step_guesses_scale_with_rows_model_and_comments() -> None:
+    from kosql.pipeline.quickstart import step_guesses
+
+    plain = step_guesses("smollm2-135m", "full", 720, 120, "bundled:small")
+    assert plain["train"] == pytest.approx(720 * 0.9)
+    assert step_guesses("smollm2-135m", "full", 2080, 120, "bundled:small")["train"] == pytest.approx(2080 * 0.9)
+    assert step_guesses("gemma3-270m", "lora", 720, 120, "bundled:small")["train"] < plain["train"]
+    half = step_guesses("smollm2-135m", "full", 720, 60, "bundled:small")
+    assert half["base"] == pytest.approx(plain["base"] / 2) and half["data"] == plain["data"]
+    commented = step_guesses("smollm2-135m", "full", 720, 120, "bundled:small+comments")
+    assert commented["train"] > plain["train"] and commented["finetuned"] > plain["finetuned"]
