@@ -160,7 +160,6 @@ class _Clock:
 def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> dict[str, Any]:
     """Run the quickstart; returns the summary written to ``summary.json``."""
     console = console or Console()
-    started = time.monotonic()
     out = opts.out
     config = opts.train_config or default_train_config(opts.model, opts.method)  # a bad pair fails here
     if opts.dataset is None:
@@ -176,7 +175,6 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]
     clock = _Clock(console, steps)
-    clock.t0 = started
     summary: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(opts).items()},
                                "machine": _machine(), "steps": {}}
 
