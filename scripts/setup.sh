@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-extras="train,judge,serve"
+extras="train,judge"
 if [[ "${1:-}" == "--dev" ]]; then
   extras="$extras,dev"
 fi
