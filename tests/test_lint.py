@@ -38,3 +38,16 @@ def test_version_and_help() -> None:
 
     assert main(["--version"]) == 0
     assert main(["--help"]) == 0
+
+
+def test_the_cli_hides_foreign_deprecation_notices_only() -> None:
+    import warnings
+
+    from kosql.cli.main import main
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["--version"]) == 0
+        warnings.warn("`is_gradient_checkpointing` is deprecated and will be removed in v6.", FutureWarning)
+        warnings.warn("something else is deprecated", FutureWarning)
+    assert [str(w.message) for w in caught] == ["something else is deprecated"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import warnings
 
 import click
 
@@ -58,8 +59,16 @@ def cli() -> None:
     """kosql: build, measure and serve your own Korean Text-to-SQL small LLM."""
 
 
+# Deprecation notices that one library raises about another's internals: nothing a kosql user can act on.
+_FOREIGN_DEPRECATIONS = (
+    r"`is_gradient_checkpointing` is deprecated",  # peft's PeftModel reads it from transformers >= 5.2x models
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 1 problems found, 2 user error)."""
+    for message in _FOREIGN_DEPRECATIONS:
+        warnings.filterwarnings("ignore", message=message, category=FutureWarning)
     try:
         result = cli.main(args=argv, prog_name="kosql", standalone_mode=False)
     except UserError as exc:
