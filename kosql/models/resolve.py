@@ -82,6 +82,13 @@ def offline_error(model_id: str) -> UserError:
     )
 
 
+def check_model(name_or_path: str) -> None:
+    """Raise the UserError :func:`resolve_model` would, without converting an embedded model (so a
+    long run can refuse an unknown model before any work)."""
+    if name_or_path.strip() not in EMBEDDED_MODELS:
+        resolve_model(name_or_path)
+
+
 def resolve_model(name_or_path: str) -> str:
     """A folder or hub id that ``from_pretrained`` can load for ``name_or_path``."""
     name = name_or_path.strip()

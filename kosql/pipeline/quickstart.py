@@ -22,6 +22,7 @@ from rich.console import Console
 
 from kosql.data.rows import write_jsonl
 from kosql.errors import UserError
+from kosql.models.resolve import check_model
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
 from kosql.pipeline.steps import (
     METHOD_LABELS,
@@ -171,6 +172,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     settings = train_config(config, overrides)  # so does a bad config file or override, before any file is written
     check_dataset(dataset, "test", field_name="--data")  # and a dataset that is not there
     check_dataset(str(settings.data.train), "train", field_name="data.train")
+    check_model(opts.model)  # and a model that cannot be found
     check_resumable(out, opts)
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]

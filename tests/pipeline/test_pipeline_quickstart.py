@@ -109,6 +109,8 @@ def test_a_missing_dataset_fails_before_any_file_is_written(tmp_path: Path) -> N
         run_quickstart(QuickstartOptions(out=out, dataset="bundled:huge"))
     with pytest.raises(UserError, match=r"^data\.train: dataset file .*nope\.jsonl' does not exist\.$"):
         run_quickstart(QuickstartOptions(out=out, train_overrides=[f"data.train={tmp_path / 'nope.jsonl'}"]))
+    with pytest.raises(UserError, match=r"^Model folder .*no-model does not exist\.$"):
+        run_quickstart(QuickstartOptions(out=out, model=str(tmp_path / "no-model")))
     assert not out.exists()
 
 
