@@ -10,7 +10,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
-_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 def hub_offline() -> bool:
@@ -24,7 +24,7 @@ def hub_offline() -> bool:
 def hub_reachable(timeout: float = 3.0) -> bool:
     """Whether a TCP connection to the hub endpoint (``HF_ENDPOINT``) opens within ``timeout``.
     True behind a proxy (``HTTPS_PROXY`` and the like), where only the HTTP client can tell."""
-    if any(os.environ.get(var) for var in _PROXY_VARS):
+    if any(os.environ.get(var) for var in PROXY_VARS):
         return True
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     parsed = urlparse(endpoint)

@@ -47,8 +47,9 @@ def _closed_port() -> int:
 def test_unreachable_hub_fails_at_once_without_the_offline_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-                "ALL_PROXY", "all_proxy"):
+    from kosql.hub import PROXY_VARS
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", *PROXY_VARS):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
@@ -59,10 +60,10 @@ def test_unreachable_hub_fails_at_once_without_the_offline_flag(tmp_path: Path, 
 
 
 def test_hub_reachable_defers_to_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kosql.hub import hub_reachable
+    from kosql.hub import PROXY_VARS, hub_reachable
 
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
-    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+    for var in PROXY_VARS:
         monkeypatch.delenv(var, raising=False)
     assert hub_reachable(timeout=1.0) is False
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
