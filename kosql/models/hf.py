@@ -390,7 +390,6 @@ class HFBackend:
         return new, criteria.done_at if beams == 1 else [None] * len(new)
 
     def _generate_batch(self, batch: list[list[int]], params: GenerationParams, n: int) -> list[Generation]:
-
         t0 = time.perf_counter()
         beams = max(1, params.num_beams) if params.greedy else 1
         expand = beams if beams > 1 else n  # rows generate() makes of each prompt

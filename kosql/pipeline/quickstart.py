@@ -35,6 +35,7 @@ from kosql.pipeline.steps import (
     tuned_model,
 )
 from kosql.train.data import check_dataset
+from kosql.train.sft import check_paths
 
 # First-guess seconds per step on a 2-core CPU (120 test rows); replaced by measurements as the run goes.
 _GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "report": 5.0}
@@ -171,7 +172,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
                  *opts.train_overrides]
     settings = train_config(config, overrides)  # so does a bad config file or override, before any file is written
     check_dataset(dataset, "test", field_name="--data")  # and a dataset that is not there
-    check_dataset(str(settings.data.train), "train", field_name="data.train")
+    check_paths(settings)  # the training data, as `kosql train` checks it
     check_model(opts.model)  # and a model that cannot be found
     check_resumable(out, opts)
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \

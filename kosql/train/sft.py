@@ -95,14 +95,15 @@ def prepare_data(cfg: SFTConfig, tokenizer: Any, echo: Printer = print) -> Prepa
 
 
 def check_paths(cfg: SFTConfig) -> None:
-    """Fail fast (before loading a model) on missing datasets or an EX request without dev rows."""
-    from kosql.train.data import resolve_dataset
+    """Fail fast (before loading a model or generating the bundled dataset) on missing datasets or an
+    EX request without dev rows."""
+    from kosql.train.data import check_dataset
 
-    resolve_dataset(cfg.data.train, "train", field_name="data.train")
+    check_dataset(cfg.data.train, "train", field_name="data.train")
     if cfg.eval.dev_rows:
         if not cfg.data.dev:
             raise UserError("eval.dev_rows: EX on dev rows needs data.dev to name a dev dataset.")
-        resolve_dataset(cfg.data.dev, "dev", field_name="data.dev")
+        check_dataset(cfg.data.dev, "dev", field_name="data.dev")
 
 
 def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: int | None) -> Any:
