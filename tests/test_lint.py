@@ -51,3 +51,17 @@ def test_the_cli_hides_foreign_deprecation_notices_only() -> None:
         warnings.warn("`is_gradient_checkpointing` is deprecated and will be removed in v6.", FutureWarning, stacklevel=1)
         warnings.warn("something else is deprecated", FutureWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["something else is deprecated"]
+
+
+def test_kosql_silences_foreign_deprecation_notices_around_its_calls_only() -> None:
+    import warnings
+
+    from kosql.compat import quiet_foreign_deprecations
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with quiet_foreign_deprecations():
+            warnings.warn("`is_gradient_checkpointing` is deprecated and will be removed in v6.", FutureWarning, stacklevel=1)
+            warnings.warn("something else is deprecated", FutureWarning, stacklevel=1)
+        warnings.warn("`is_gradient_checkpointing` is deprecated and will be removed in v6.", FutureWarning, stacklevel=1)
+    assert [str(w.message)[:27] for w in caught] == ["something else is deprecate", "`is_gradient_checkpointing`"]

@@ -14,6 +14,7 @@ import warnings
 import click
 
 from kosql import __version__
+from kosql.compat import FOREIGN_DEPRECATIONS
 from kosql.errors import UserError
 
 # name -> (module, one-line help)
@@ -59,15 +60,9 @@ def cli() -> None:
     """kosql: build, measure and serve your own Korean Text-to-SQL small LLM."""
 
 
-# Deprecation notices that one library raises about another's internals: nothing a kosql user can act on.
-_FOREIGN_DEPRECATIONS = (
-    r"`is_gradient_checkpointing` is deprecated",  # peft's PeftModel reads it from transformers >= 5.2x models
-)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 1 problems found, 2 user error)."""
-    for message in _FOREIGN_DEPRECATIONS:
+    for message in FOREIGN_DEPRECATIONS:  # kosql's own calls silence them too (kosql.compat)
         warnings.filterwarnings("ignore", message=message, category=FutureWarning)
     try:
         result = cli.main(args=argv, prog_name="kosql", standalone_mode=False)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from kosql.compat import quiet_foreign_deprecations
 from kosql.errors import DependencyError, UserError
 from kosql.hub import hub_offline
 from kosql.models.base import Generation, GenerationParams
@@ -166,7 +167,8 @@ class HFBackend:
         from peft import PeftModel
 
         try:
-            model = PeftModel.from_pretrained(self.model, adapter)
+            with quiet_foreign_deprecations():
+                model = PeftModel.from_pretrained(self.model, adapter)
         except (RuntimeError, ValueError, KeyError) as exc:
             raise UserError(
                 f"Adapter {adapter} (base model '{base}') cannot be applied to '{self.model_name}': "

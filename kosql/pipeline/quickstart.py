@@ -109,6 +109,15 @@ def step_guesses(model: str, method: str, train_rows: int, test_rows: int, datas
     return guess
 
 
+def initial_guesses(opts: QuickstartOptions, settings: Any, dataset: str) -> dict[str, float]:
+    """The estimate's guesses before the data step: :func:`step_guesses` when the training plan is
+    known without reading the data (``max_steps`` set), else the defaults (corrected after the data step)."""
+    if settings.train.max_steps <= 0:
+        return dict(_GUESS)
+    return step_guesses(opts.model, str(settings.model.method), planned_train_rows(settings),
+                        2 * opts.test_per_split, dataset)
+
+
 def check_resumable(out: Path, opts: QuickstartOptions) -> None:
     """Record the options that define the run in ``out/options.json``; refuse to resume a folder
     that was started with other ones (UserError naming the first that differs), or a non-empty
@@ -178,6 +187,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
         ["data", "base", "train", "finetuned", "report"]
     clock = _Clock(console, steps)
+    clock.guess.update(initial_guesses(opts, settings, dataset))
     summary: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(opts).items()},
                                "machine": _machine(), "steps": {}}
 

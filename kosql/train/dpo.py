@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kosql.compat import quiet_foreign_deprecations
 from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.prompts import build_prompt, uses_bos
@@ -192,7 +193,8 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
 
     tokenizer = load_tokenizer(str(sft_run.adapter))
     base = load_model(base_path, method="lora")
-    model: Any = PeftModel.from_pretrained(base, str(sft_run.adapter), is_trainable=True)
+    with quiet_foreign_deprecations():
+        model: Any = PeftModel.from_pretrained(base, str(sft_run.adapter), is_trainable=True)
     ex_kwargs: dict[str, Any] = {"fmt": fmt, "batch_size": cfg.eval.batch_size, "max_new_tokens": cfg.eval.max_new_tokens,
                  "timeout": cfg.eval.timeout}
     from kosql.train.ex import dev_ex

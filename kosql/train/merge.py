@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kosql.compat import quiet_foreign_deprecations
 from kosql.errors import UserError
 from kosql.train.manifest import load_run, write_json
 from kosql.train.modeling import require_torch, resolve_base
@@ -36,7 +37,8 @@ def merge_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str | None = N
     if not base_path or not Path(str(base_path)).is_dir():
         base_path = resolve_base(base_name, field_name="manifest base_model")
     base = AutoModelForCausalLM.from_pretrained(str(base_path), dtype=torch.float32)
-    model: Any = PeftModel.from_pretrained(base, str(run.adapter))
+    with quiet_foreign_deprecations():
+        model: Any = PeftModel.from_pretrained(base, str(run.adapter))
     merged = model.merge_and_unload()
     merged = merged.to(dtypes[dtype])
     out.mkdir(parents=True, exist_ok=True)

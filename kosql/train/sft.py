@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kosql.compat import quiet_foreign_deprecations
 from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.train.config import SFTConfig
@@ -270,9 +271,10 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     else:
         features = [r.to_features() for r in data.records]
     dataset = Dataset.from_list(features)
-    trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                              data_collator=collator, peft_config=peft_cfg,
-                              callbacks=[logcb.make(), *(callbacks or [])])
+    with quiet_foreign_deprecations():  # TRL wraps the model with peft here
+        trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                                  data_collator=collator, peft_config=peft_cfg,
+                                  callbacks=[logcb.make(), *(callbacks or [])])
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     seconds = time.perf_counter() - t0

@@ -158,3 +158,17 @@ def test_step_guesses_scale_with_rows_model_and_comments() -> None:
     assert half["base"] == pytest.approx(plain["base"] / 2) and half["data"] == plain["data"]
     commented = step_guesses("smollm2-135m", "full", 720, 120, "bundled:small+comments")
     assert commented["train"] > plain["train"] and commented["finetuned"] > plain["finetuned"]
+
+
+def test_the_first_estimate_uses_the_training_plan_when_it_is_known(tmp_path: Path) -> None:
+    from kosql.pipeline.quickstart import _GUESS, initial_guesses, step_guesses
+    from kosql.pipeline.steps import default_train_config, train_config
+
+    config = default_train_config("smollm2-135m", "full")
+    opts = QuickstartOptions(out=tmp_path)
+    longer = initial_guesses(opts, train_config(config, ["train.max_steps=520"]), "bundled:small")
+    assert longer == step_guesses("smollm2-135m", "full", 520 * 4, 120, "bundled:small")
+    shipped = initial_guesses(opts, train_config(config, []), "bundled:small")
+    assert longer["train"] == pytest.approx(shipped["train"] * 520 / 180)
+    every = initial_guesses(opts, train_config(config, ["train.max_steps=-1"]), "bundled:small")
+    assert every == _GUESS  # rows unknown before the data step: the defaults
