@@ -233,7 +233,8 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
     trainer = DPOTrainer(model=model, args=_dpo_args(cfg, run, progress=progress), train_dataset=dataset,
                          processing_class=tokenizer)
     t1 = time.perf_counter()
-    result = trainer.train()
+    with quiet_foreign_deprecations():  # TRL reads peft's checkpointing flag every step
+        result = trainer.train()
     train_seconds = time.perf_counter() - t1
     for entry in trainer.state.log_history:
         append_log(run, entry)

@@ -137,12 +137,14 @@ def test_zero_lora_adapter_changes_nothing_and_foreign_adapter_is_refused(
         backend: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from peft import LoraConfig, get_peft_model
 
+    from kosql.compat import quiet_foreign_deprecations
     from kosql.models.hf import HFBackend
 
     prompt = build_prompt(DDL, QUESTIONS[2])
     params = GenerationParams(max_new_tokens=12)
     expected = backend.generate([prompt], params)[0].text
-    peft_model = get_peft_model(backend.model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
+    with quiet_foreign_deprecations():
+        peft_model = get_peft_model(backend.model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
     peft_model.save_pretrained(str(tmp_path / "ad"))  # lora_B starts at zero: same outputs
     backend.model = peft_model.unload()
     with_adapter = HFBackend("smollm2-135m", adapter=str(tmp_path / "ad"))

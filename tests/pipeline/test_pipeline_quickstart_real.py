@@ -29,7 +29,7 @@ def test_quickstart_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| smollm2-135m + full FT |" in report and "held-out domains" in report
     printed = capsys.readouterr().out
-    assert "min left" in printed and "TS-EX" in printed
+    assert "left (estimate)" in printed and "TS-EX" in printed
     # a rerun resumes: generation and training outputs are reused, not redone
     preds_mtime = (out / "base" / "preds.jsonl").stat().st_mtime
     assert main(args) == 0

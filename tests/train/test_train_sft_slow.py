@@ -116,6 +116,7 @@ def test_merged_model_generates_like_base_plus_adapter(sft_run: dict[str, Any], 
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from kosql.compat import quiet_foreign_deprecations
     from kosql.prompts import make_prompt
     from kosql.train.ex import generate_texts
     from kosql.train.merge import merge_run
@@ -128,7 +129,8 @@ def test_merged_model_generates_like_base_plus_adapter(sft_run: dict[str, Any], 
     merged = AutoModelForCausalLM.from_pretrained(str(out))
     merged_text = generate_texts(merged, tok, prompts, max_new_tokens=32)
     base = AutoModelForCausalLM.from_pretrained(base_model_dir)
-    adapted = PeftModel.from_pretrained(base, str(sft_run["run"] / "adapter"))
+    with quiet_foreign_deprecations():
+        adapted = PeftModel.from_pretrained(base, str(sft_run["run"] / "adapter"))
     assert generate_texts(adapted, tok, prompts, max_new_tokens=32) == merged_text
     assert any("SELECT" in t[0] for t in merged_text)
     with pytest.raises(UserError, match="is not empty"):
