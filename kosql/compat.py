@@ -16,10 +16,15 @@ FOREIGN_DEPRECATIONS: tuple[str, ...] = (
 )
 
 
+def ignore_foreign_deprecations() -> None:
+    """Add a warnings filter that hides :data:`FOREIGN_DEPRECATIONS` (FutureWarnings) from now on."""
+    for message in FOREIGN_DEPRECATIONS:
+        warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+
+
 @contextmanager
 def quiet_foreign_deprecations() -> Iterator[None]:
-    """Hide :data:`FOREIGN_DEPRECATIONS` (FutureWarnings) inside the block; other warnings still show."""
+    """Hide :data:`FOREIGN_DEPRECATIONS` inside the block only; other warnings still show."""
     with warnings.catch_warnings():
-        for message in FOREIGN_DEPRECATIONS:
-            warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+        ignore_foreign_deprecations()
         yield

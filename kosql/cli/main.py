@@ -9,12 +9,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-import warnings
 
 import click
 
 from kosql import __version__
-from kosql.compat import FOREIGN_DEPRECATIONS
+from kosql.compat import ignore_foreign_deprecations
 from kosql.errors import UserError
 
 # name -> (module, one-line help)
@@ -62,8 +61,7 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 1 problems found, 2 user error)."""
-    for message in FOREIGN_DEPRECATIONS:  # kosql's own calls silence them too (kosql.compat)
-        warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+    ignore_foreign_deprecations()  # kosql's own calls silence them too (kosql.compat)
     try:
         result = cli.main(args=argv, prog_name="kosql", standalone_mode=False)
     except UserError as exc:
