@@ -40,7 +40,8 @@ class SweepConfig:
     zip: dict[str, list[Any]] = field(default_factory=dict,
                                       metadata={"help": "Fields varied together (equal-length lists)."})
     stage: list[str] = field(default_factory=lambda: ["sft"],
-                             metadata={"help": "'sft' and/or 'sft+dpo' for each point."})
+                             metadata={"help": "'sft' and/or 'sft+dpo' for each point ('sft+dpo' continues the "
+                                               "'sft' point's run: trained once)."})
     train_overrides: list[str] = field(default_factory=list,
                                        metadata={"help": "key=value overrides applied to every point."})
     dpo_config: str | None = field(default=None, metadata={"help": "DPO config for 'sft+dpo' points."})

@@ -30,7 +30,7 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
             {"label": point.label, "overrides": point.override_args(), "stage": point.stage},
             ensure_ascii=False, indent=2), encoding="utf-8")
         run_dir, train_metrics = train_sft_run(cfg.train_config, point.override_args(cfg.train_overrides),
-                                                point_dir / "train")
+                                                sft_dir(point, point_dir))
         model, adapter = tuned_model(run_dir, _model_name(run_dir))
         if point.stage == "sft+dpo":
             adapter = str(_run_dpo(cfg, run_dir, point_dir / "dpo"))
@@ -40,6 +40,16 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
         return summarize_point(outcome.rows, train_metrics, run_dir)
 
     return runner
+
+
+def sft_dir(point: SweepPoint, point_dir: Path) -> Path:
+    """Where ``point``'s SFT run lives: its own ``train/`` folder, except that an 'sft+dpo' point
+    shares the one of the 'sft' point with the same overrides (same config, same run: trained once,
+    whichever of the two runs first)."""
+    if point.stage == "sft":
+        return point_dir / "train"
+    sibling = SweepPoint(overrides=point.overrides, stage="sft")
+    return point_dir.parent / sibling.point_id / "train"
 
 
 def summarize_point(rows: list[dict[str, Any]], train_metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:

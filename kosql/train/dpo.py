@@ -20,7 +20,7 @@ from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.prompts import build_prompt, uses_bos
 from kosql.train.config import DPOConfig
-from kosql.train.data import load_rows, resolve_dataset, select_rows
+from kosql.train.data import Tokenizer, load_rows, resolve_dataset, select_rows, tokenize_record
 from kosql.train.manifest import (
     RunFolder,
     append_log,
@@ -147,6 +147,41 @@ def sample_sql(model: Any, tokenizer: Any, rows: list[Example], cfg: DPOConfig, 
     return {r.id: [extract(t) for t in ts] for r, ts in zip(rows, texts, strict=True)}
 
 
+def tokenize_pairs(pairs: list[PreferencePair], tokenizer: Tokenizer, *, fmt: str,
+                   max_length: int) -> tuple[list[dict[str, list[int]]], int]:
+    """``prompt_ids`` / ``chosen_ids`` / ``rejected_ids`` of each pair, the prompt and the SQL tokenized
+    apart (EOS appended) as SFT trains and generation sees them; TRL's own tokenization of
+    prompt + completion as one text merges the seed prompt's trailing spaces with the SQL's first
+    word, so its training context would not be the one the model sees at inference. Pairs whose
+    prompt alone fills ``max_length`` are dropped (as TRL drops them). Returns (rows, dropped)."""
+    out: list[dict[str, list[int]]] = []
+    dropped = 0
+    for p in pairs:
+        chosen = tokenize_record(p.id, p.prompt, p.chosen, tokenizer, fmt=fmt)
+        rejected = tokenize_record(p.id, p.prompt, p.rejected, tokenizer, fmt=fmt)
+        n = chosen.completion_mask.index(1)
+        if n >= max_length:
+            dropped += 1
+            continue
+        out.append({"prompt_ids": chosen.input_ids[:n], "chosen_ids": chosen.input_ids[n:],
+                    "rejected_ids": rejected.input_ids[n:]})
+    return out, dropped
+
+
+def pretokenized_trainer_class() -> type:
+    """TRL's ``DPOTrainer`` taking rows already tokenized by :func:`tokenize_pairs` as they are (a
+    dataset with text columns is prepared by TRL as usual)."""
+    from trl import DPOTrainer
+
+    class KosqlDPOTrainer(DPOTrainer):  # type: ignore[misc]
+        def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
+            if "prompt_ids" in (dataset.column_names or []):
+                return dataset
+            return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
+    return KosqlDPOTrainer
+
+
 def _dpo_args(cfg: DPOConfig, run: RunFolder, *, progress: bool) -> Any:
     from trl import DPOConfig as TRLDPOConfig
 
@@ -225,13 +260,14 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
                         "sample more questions or raise sampling.temperature.")
 
     from datasets import Dataset
-    from trl import DPOTrainer
 
-    eos = str(tokenizer.eos_token)
-    dataset = Dataset.from_list([{"prompt": p.prompt, "chosen": p.chosen + eos, "rejected": p.rejected + eos}
-                                 for p in pairs])
-    trainer = DPOTrainer(model=model, args=_dpo_args(cfg, run, progress=progress), train_dataset=dataset,
-                         processing_class=tokenizer)
+    tokenized, too_long = tokenize_pairs(pairs, tokenizer, fmt=fmt, max_length=cfg.data.max_length)
+    if too_long:
+        say(f"{too_long} pairs dropped: their prompt alone fills data.max_length={cfg.data.max_length} tokens")
+    if not tokenized:
+        raise UserError(f"data.max_length: every pair's prompt is {cfg.data.max_length} tokens or longer; raise it.")
+    trainer = pretokenized_trainer_class()(model=model, args=_dpo_args(cfg, run, progress=progress),
+                                           train_dataset=Dataset.from_list(tokenized), processing_class=tokenizer)
     t1 = time.perf_counter()
     with quiet_foreign_deprecations():  # TRL reads peft's checkpointing flag every step
         result = trainer.train()

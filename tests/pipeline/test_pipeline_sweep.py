@@ -88,3 +88,42 @@ def test_a_point_training_with_comments_and_testing_without_is_refused() -> None
     validate_points(SweepConfig(name="x", train_config=config, grid=cfg.grid, test_data="bundled:small+comments",
                                 train_overrides=cfg.train_overrides))
     validate_points(SweepConfig(name="x", train_config=config, grid=cfg.grid, test_data="bundled:full"))
+
+
+def test_sft_and_sft_dpo_points_share_one_sft_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kosql.pipeline import sweep_run
+    from kosql.pipeline.steps import EvalOutcome
+
+    trained: list[Path] = []
+    dpo_from: list[Path] = []
+
+    def fake_train(config: str | None, overrides: list[str], out: Path) -> tuple[Path, dict[str, Any]]:
+        if not (out / "metrics.json").exists():  # as train_sft_run: a finished run folder is reused
+            trained.append(out)
+            out.mkdir(parents=True)
+            (out / "metrics.json").write_text("{}", encoding="utf-8")
+        return out, {}
+
+    def fake_dpo(cfg: SweepConfig, sft_run: Path, out_dir: Path) -> Path:
+        dpo_from.append(sft_run)
+        return out_dir / "adapter"
+
+    def fake_eval(rows: Any, out: Path, **kw: Any) -> EvalOutcome:
+        return EvalOutcome(preds_path=out, eval_dir=out, rows=[{"ex": 1, "ts_ex": 1, "em": 0}], metrics={},
+                           gen_seconds=0.0, completion_tokens=0)
+
+    monkeypatch.setattr(sweep_run, "load_split", lambda *a, **k: [])
+    monkeypatch.setattr(sweep_run, "pick_test_rows", lambda *a, **k: [])
+    monkeypatch.setattr(sweep_run, "train_sft_run", fake_train)
+    monkeypatch.setattr(sweep_run, "tuned_model", lambda run, name: ("m", str(run / "adapter")))
+    monkeypatch.setattr(sweep_run, "_run_dpo", fake_dpo)
+    monkeypatch.setattr(sweep_run, "generate_and_eval", fake_eval)
+    from rich.console import Console
+
+    cfg = _cfg(grid={"lora.r": [4, 8]}, stage=["sft", "sft+dpo"], dpo_config="d.yaml")
+    rows = run_sweep(cfg, tmp_path, sweep_run.make_point_runner(cfg, Console(quiet=True)))
+    assert len(rows) == 4
+    assert len(trained) == 2  # one SFT run per grid value, not per stage
+    sft_points = {p.overrides: p.point_id for p in expand_points(cfg) if p.stage == "sft"}
+    assert sorted(trained) == sorted(tmp_path / "points" / i / "train" for i in sft_points.values())
+    assert sorted(dpo_from) == sorted(trained)

@@ -1,9 +1,13 @@
-"""kosql.train.dpo.build_pairs: preference pairs from fake generations and a fake judge (pure)."""
+"""kosql.train.dpo: preference pairs from fake generations and a fake judge (pure), and their tokens."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from kosql.data.rows import Example
-from kosql.train.dpo import Verdict, build_pairs
+from kosql.prompts import make_prompt
+from kosql.train.dpo import PreferencePair, Verdict, build_pairs, tokenize_pairs
 
 GOLD = "SELECT name FROM t WHERE a = 1;"
 
@@ -57,3 +61,31 @@ def test_chosen_sample_uses_a_correct_sample() -> None:
 def test_custom_prompt_function() -> None:
     pairs, _ = build_pairs(_rows(1), {"q0": ["x"]}, judge, prompt_fn=lambda r: f"P:{r.question}")
     assert pairs[0].prompt == "P:질문 0"
+
+
+class MergingTokenizer:
+    """Whitespace runs join the next word, as in byte-level BPE: a text's tokens depend on what follows."""
+
+    eos_token, eos_token_id = "<eos>", 0
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {"<eos>": 0}
+
+    def __call__(self, text: str, **kwargs: Any) -> dict[str, list[int]]:
+        return {"input_ids": [self.vocab.setdefault(t, len(self.vocab)) for t in re.findall(r"\s*\S+|\s+", text)]}
+
+
+def test_pairs_are_tokenized_as_at_inference() -> None:
+    tok = MergingTokenizer()
+    prompt = make_prompt("CREATE TABLE t (a INT);", "질문")
+    assert prompt.endswith("\n    ")
+    pair = PreferencePair("q0", prompt, "SELECT a FROM t;", "SELECT b FROM t;", "gold", "error")
+    (row,), dropped = tokenize_pairs([pair], tok, fmt="seed", max_length=10_000)
+    assert dropped == 0
+    assert row["prompt_ids"] == tok(prompt)["input_ids"]  # the prompt exactly as generation sees it
+    assert row["chosen_ids"] == tok("SELECT a FROM t;")["input_ids"] + [0]
+    assert row["rejected_ids"] == tok("SELECT b FROM t;")["input_ids"] + [0]
+    joint = tok(prompt + pair.chosen)["input_ids"]  # what tokenizing prompt + completion together gives
+    assert joint[:len(row["prompt_ids"])] != row["prompt_ids"]
+    kept, dropped = tokenize_pairs([pair], tok, fmt="seed", max_length=len(row["prompt_ids"]))
+    assert kept == [] and dropped == 1
