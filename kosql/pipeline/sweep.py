@@ -189,7 +189,9 @@ def summary_markdown(rows: list[dict[str, str]], cfg: SweepConfig) -> str:
 
 
 def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> list[Path]:
-    """One PNG per varied field: EX (with CI) against the field's values, a line per stage."""
+    """One PNG per varied field: EX (with CI) against the field's values, a line per stage for numbers,
+    bars side by side for names (data files, models); a sweep that varies only the stage gets one
+    bar chart by stage."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -197,37 +199,27 @@ def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> l
 
     paths = []
     keys = [k for k in list(cfg.grid) + list(cfg.zip)[:1] if len({r.get(k) for r in rows}) > 1]
+    if not keys and len({r.get("stage", "sft") for r in rows}) > 1:
+        keys = ["stage"]
     for key in keys:
         fig, ax = plt.subplots(figsize=(6, 3.6))
-        for stage in cfg.stage:
-            pts = []
-            for r in rows:
-                x, ex = _f(r.get(key)), _f(r.get("ex"))
-                if r.get("stage", "sft") == stage and ex is not None:
-                    pts.append((x if x is not None else r.get(key, ""), ex, _f(r.get("ex_lo")),
-                                _f(r.get("ex_hi"))))
-            if not pts:
-                continue
-            numeric = all(isinstance(p[0], float) for p in pts)
-            pts.sort(key=lambda p: p[0] if numeric else str(p[0]))
-            xs = [p[0] if numeric else i for i, p in enumerate(pts)]
-            ys = [100 * p[1] for p in pts]
-            err = [[100 * (p[1] - (p[2] if p[2] is not None else p[1])) for p in pts],
-                   [100 * ((p[3] if p[3] is not None else p[1]) - p[1]) for p in pts]]
-            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=stage)
-            if not numeric:
-                ax.set_xticks(xs)
-                ax.set_xticklabels([str(p[0]) for p in pts])
-            elif key in cfg.zip or "lora.r" in key:
-                ax.set_xscale("log", base=2)
-                ax.set_xticks(xs)
-                ax.set_xticklabels([f"{p[0]:g}" for p in pts])
-        _plot_loss(ax, rows, cfg, key)
+        series = {stage: _points(rows, key, stage) for stage in cfg.stage}
+        series = {stage: pts for stage, pts in series.items() if pts}
+        if key == "stage":  # one bar per stage, side by side without a legend
+            series = {"_stages": [p for pts in series.values() for p in pts]}
+        numeric = all(isinstance(p[0], float) for pts in series.values() for p in pts)
+        if numeric:
+            for stage, pts in series.items():
+                _line(ax, pts, stage, log2=key in cfg.zip or "lora.r" in key)
+            _plot_loss(ax, rows, cfg, key)
+        else:
+            _bars(ax, series)
         ax.set_xlabel(key)
         ax.set_ylabel("execution accuracy (%)")
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="upper left")
         ax.set_title(f"{cfg.name}: EX by {key}")
         fig.tight_layout()
         path = out_dir / f"ex_by_{key.replace('.', '_')}.png"
@@ -235,6 +227,52 @@ def plot_sweep(rows: list[dict[str, str]], cfg: SweepConfig, out_dir: Path) -> l
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+_Point = tuple[Any, float, float | None, float | None]  # x, EX, CI low, CI high
+
+
+def _points(rows: list[dict[str, str]], key: str, stage: str) -> list[_Point]:
+    """(x, EX, CI) of one stage's finished points; x a number when the value reads as one."""
+    pts: list[_Point] = []
+    for r in rows:
+        ex = _f(r.get("ex"))
+        if r.get("stage", "sft") != stage or ex is None:
+            continue
+        x: Any = stage if key == "stage" else _f(r.get(key))
+        pts.append((x if x is not None else r.get(key, ""), ex, _f(r.get("ex_lo")), _f(r.get("ex_hi"))))
+    return pts
+
+
+def _errors(pts: list[_Point]) -> list[list[float]]:
+    return [[100 * (p[1] - (p[2] if p[2] is not None else p[1])) for p in pts],
+            [100 * ((p[3] if p[3] is not None else p[1]) - p[1]) for p in pts]]
+
+
+def _line(ax: Any, pts: list[_Point], stage: str, *, log2: bool) -> None:
+    pts = sorted(pts, key=lambda p: p[0])
+    xs = [p[0] for p in pts]
+    ax.errorbar(xs, [100 * p[1] for p in pts], yerr=_errors(pts), marker="o", capsize=3, label=stage)
+    if log2:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(xs)
+        ax.set_xticklabels([f"{x:g}" for x in xs])
+
+
+def _bars(ax: Any, series: dict[str, list[_Point]]) -> None:
+    """Bars with CI whiskers and value labels: one group per value, one bar per stage."""
+    names = sorted({str(p[0]) for pts in series.values() for p in pts})
+    width = 0.8 / max(1, len(series))
+    for k, (stage, pts) in enumerate(series.items()):
+        by_name = {str(p[0]): p for p in pts}
+        xs = [i + (k - (len(series) - 1) / 2) * width for i, n in enumerate(names) if n in by_name]
+        kept = [by_name[n] for n in names if n in by_name]
+        ys = [100 * p[1] for p in kept]
+        ax.bar(xs, ys, width * 0.9, yerr=_errors(kept), capsize=3, label=stage, alpha=0.85)
+        for x, y in zip(xs, ys, strict=True):  # beside the whisker, at the bar's top
+            ax.annotate(f"{y:.1f}", (x, y), xytext=(4, 2), textcoords="offset points", fontsize=8)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, fontsize=8)
 
 
 def _plot_loss(ax: Any, rows: list[dict[str, str]], cfg: SweepConfig, key: str) -> None:

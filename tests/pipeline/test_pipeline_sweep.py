@@ -63,6 +63,29 @@ def test_rerun_skips_finished_points(tmp_path: Path) -> None:
     assert plot_sweep(rows, cfg, tmp_path)[0].stat().st_size > 1000
 
 
+def test_plots_for_named_values_and_for_stages_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kosql.pipeline import sweep
+
+    drawn: list[str] = []
+    monkeypatch.setattr(sweep, "_bars", lambda ax, series: drawn.append("bars"))
+    monkeypatch.setattr(sweep, "_line", lambda ax, pts, stage, log2: drawn.append("line"))
+
+    def row(stage: str, ex: float, **kw: str) -> dict[str, str]:
+        return {"stage": stage, "ex": str(ex), "ex_lo": str(ex - 0.1), "ex_hi": str(ex + 0.1), **kw}
+
+    files = _cfg(grid={"data.train": ["a.jsonl", "b.jsonl"]})
+    paths = plot_sweep([row("sft", 0.2, **{"data.train": "a.jsonl"}), row("sft", 0.3, **{"data.train": "b.jsonl"})],
+                       files, tmp_path)
+    assert [p.name for p in paths] == ["ex_by_data_train.png"] and drawn == ["bars"]
+    stages = _cfg(stage=["sft", "sft+dpo"])
+    paths = plot_sweep([row("sft", 0.2), row("sft+dpo", 0.25)], stages, tmp_path)
+    assert [p.name for p in paths] == ["ex_by_stage.png"] and drawn == ["bars", "bars"]
+    fractions = _cfg(grid={"data.fraction": [0.2, 1.0]})
+    plot_sweep([row("sft", 0.1, **{"data.fraction": "0.2"}), row("sft", 0.3, **{"data.fraction": "1.0"})],
+               fractions, tmp_path)
+    assert drawn == ["bars", "bars", "line"]
+
+
 @pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "configs" / "sweeps").glob("*.yaml")),
                          ids=lambda p: p.name)
 def test_every_shipped_sweep_config_loads_and_its_points_validate(path: Path) -> None:
