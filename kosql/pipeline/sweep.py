@@ -26,6 +26,7 @@ from kosql.errors import UserError
 RESULT_FIELDS: tuple[str, ...] = (
     "point", "label", "stage", "ex", "ex_lo", "ex_hi", "ex_heldout", "ex_in_domain", "ts_ex", "em",
     "n", "train_seconds", "train_rows", "train_steps", "train_tokens", "final_loss", "run_dir",
+    "dpo_pairs", "dpo_seconds", "dpo_final_loss",  # 'sft+dpo' points: the DPO stage on top of the SFT run
 )
 
 
@@ -125,8 +126,8 @@ def append_result(path: Path, row: dict[str, Any], extra_fields: Sequence[str]) 
     if not new:
         with path.open(encoding="utf-8", newline="") as fh:
             header = next(csv.reader(fh), [])
-        if header:
-            fields = header + [f for f in fields if f not in header]
+        if header:  # a file begun by an older kosql or sweep config keeps its columns
+            fields = header
     with path.open("a", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         if new:
@@ -168,10 +169,12 @@ def _f(value: str | None) -> float | None:
 
 
 def summary_markdown(rows: list[dict[str, str]], cfg: SweepConfig) -> str:
-    """Markdown table of all points (EX with CI, per split, TS-EX, EM, training time)."""
+    """Markdown table of all points (EX with CI, per split, EM, training time and loss; the DPO stage's
+    pairs, seconds (sampling + training) and loss when the sweep has 'sft+dpo' points)."""
     varied = list(cfg.grid) + list(cfg.zip)
+    dpo = any(r.get("stage") == "sft+dpo" for r in rows)
     head = varied + ["stage", "EX % [95 % CI]", "EX held-out %", "EX in-domain %", "EM %",
-                     "train s", "final loss"]
+                     "train s", "final loss"] + (["DPO pairs", "DPO s", "DPO final loss"] if dpo else [])
     lines = [f"# Sweep: {cfg.name}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         ex, lo, hi = _f(r.get("ex")), _f(r.get("ex_lo")), _f(r.get("ex_hi"))
@@ -184,6 +187,10 @@ def summary_markdown(rows: list[dict[str, str]], cfg: SweepConfig) -> str:
         cells.append("—" if t is None else f"{t:.0f}")
         loss = _f(r.get("final_loss"))
         cells.append("—" if loss is None else f"{loss:.3f}")
+        if dpo:
+            pairs, secs, dloss = _f(r.get("dpo_pairs")), _f(r.get("dpo_seconds")), _f(r.get("dpo_final_loss"))
+            cells += ["—" if pairs is None else f"{pairs:.0f}", "—" if secs is None else f"{secs:.0f}",
+                      "—" if dloss is None else f"{dloss:.3f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

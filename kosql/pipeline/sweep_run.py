@@ -32,12 +32,20 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
         run_dir, train_metrics = train_sft_run(cfg.train_config, point.override_args(cfg.train_overrides),
                                                 sft_dir(point, point_dir))
         model, adapter = tuned_model(run_dir, _model_name(run_dir))
+        dpo_metrics: dict[str, Any] = {}
         if point.stage == "sft+dpo":
-            adapter = str(_run_dpo(cfg, run_dir, point_dir / "dpo"))
+            dpo_run = _run_dpo(cfg, run_dir, point_dir / "dpo")
+            adapter = str(adapter_dir(dpo_run))
+            dpo_metrics = _read_json(dpo_run / "metrics.json")
         outcome = generate_and_eval(test_rows, point_dir / "gen", model=model, adapter=adapter,
                                     backend_kind=cfg.backend, batch_size=cfg.batch_size,
                                     max_new_tokens=cfg.max_new_tokens, label=point.label)
-        return summarize_point(outcome.rows, train_metrics, run_dir)
+        row = summarize_point(outcome.rows, train_metrics, run_dir)
+        if dpo_metrics:
+            row.update(dpo_pairs=dpo_metrics.get("pairs"), dpo_final_loss=dpo_metrics.get("last_loss"),
+                       dpo_seconds=round(float(dpo_metrics.get("sample_seconds") or 0)
+                                         + float(dpo_metrics.get("train_seconds") or 0), 2))
+        return row
 
     return runner
 
@@ -89,8 +97,11 @@ def _run_dpo(cfg: SweepConfig, sft_run: Path, out_dir: Path) -> Path:
 
     dcfg = load_config(DPOConfig, cfg.dpo_config, [f"sft_run={sft_run}", f"output_dir={out_dir}",
                                                    "overwrite=true"])
-    run = Path(train_dpo(dcfg, progress=True))
-    return adapter_dir(run)
+    return Path(train_dpo(dcfg, progress=True))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def validate_points(cfg: SweepConfig) -> None:

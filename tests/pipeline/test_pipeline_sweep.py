@@ -129,7 +129,10 @@ def test_sft_and_sft_dpo_points_share_one_sft_run(tmp_path: Path, monkeypatch: p
 
     def fake_dpo(cfg: SweepConfig, sft_run: Path, out_dir: Path) -> Path:
         dpo_from.append(sft_run)
-        return out_dir / "adapter"
+        out_dir.mkdir(parents=True)
+        (out_dir / "metrics.json").write_text(
+            '{"pairs": 32, "sample_seconds": 200.5, "train_seconds": 100, "last_loss": 0.6871}', encoding="utf-8")
+        return out_dir
 
     def fake_eval(rows: Any, out: Path, **kw: Any) -> EvalOutcome:
         return EvalOutcome(preds_path=out, eval_dir=out, rows=[{"ex": 1, "ts_ex": 1, "em": 0}], metrics={},
@@ -150,3 +153,20 @@ def test_sft_and_sft_dpo_points_share_one_sft_run(tmp_path: Path, monkeypatch: p
     sft_points = {p.overrides: p.point_id for p in expand_points(cfg) if p.stage == "sft"}
     assert sorted(trained) == sorted(tmp_path / "points" / i / "train" for i in sft_points.values())
     assert sorted(dpo_from) == sorted(trained)
+    dpo_rows = [r for r in rows if r["stage"] == "sft+dpo"]
+    assert [(r["dpo_pairs"], r["dpo_seconds"], r["dpo_final_loss"]) for r in dpo_rows] == [("32", "300.5", "0.6871")] * 2
+    assert all(r["dpo_pairs"] == "" for r in rows if r["stage"] == "sft")
+    md = summary_markdown(rows, cfg)
+    assert "| DPO pairs | DPO s | DPO final loss |" in md and "| 32 | 300 | 0.687 |" in md
+    assert "DPO pairs" not in summary_markdown([r for r in rows if r["stage"] == "sft"], cfg)
+
+
+def test_results_of_an_older_header_keep_its_columns(tmp_path: Path) -> None:
+    from kosql.pipeline.sweep import append_result
+
+    path = tmp_path / "results.csv"
+    path.write_text("point,label,stage,ex\np1,a,sft,0.5\n", encoding="utf-8")
+    append_result(path, {"point": "p2", "label": "b", "stage": "sft+dpo", "ex": 0.6, "dpo_pairs": 32}, ["lora.r"])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines == ["point,label,stage,ex", "p1,a,sft,0.5", "p2,b,sft+dpo,0.6"]
+    assert read_results(path)[1] == {"point": "p2", "label": "b", "stage": "sft+dpo", "ex": "0.6"}
