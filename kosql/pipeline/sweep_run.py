@@ -18,6 +18,7 @@ from kosql.pipeline.steps import (
     tuned_model,
 )
 from kosql.pipeline.sweep import SweepConfig, SweepPoint, plot_sweep, run_sweep, summary_markdown
+from kosql.train.manifest import read_json
 
 
 def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
@@ -36,7 +37,7 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
         if point.stage == "sft+dpo":
             dpo_run = _run_dpo(cfg, run_dir, point_dir / "dpo")
             adapter = str(adapter_dir(dpo_run))
-            dpo_metrics = _read_json(dpo_run / "metrics.json")
+            dpo_metrics = read_json(dpo_run / "metrics.json")
         outcome = generate_and_eval(test_rows, point_dir / "gen", model=model, adapter=adapter,
                                     backend_kind=cfg.backend, batch_size=cfg.batch_size,
                                     max_new_tokens=cfg.max_new_tokens, label=point.label)
@@ -98,10 +99,6 @@ def _run_dpo(cfg: SweepConfig, sft_run: Path, out_dir: Path) -> Path:
     dcfg = load_config(DPOConfig, cfg.dpo_config, [f"sft_run={sft_run}", f"output_dir={out_dir}",
                                                    "overwrite=true"])
     return Path(train_dpo(dcfg, progress=True))
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def validate_points(cfg: SweepConfig) -> None:
