@@ -39,6 +39,7 @@ from kosql.train.modeling import (
     resolve_base,
     resolve_precision,
     set_threads,
+    warmup_args,
 )
 
 Printer = Callable[[str], None]
@@ -190,7 +191,7 @@ def _dpo_args(cfg: DPOConfig, run: RunFolder, *, progress: bool) -> Any:
     return TRLDPOConfig(
         output_dir=str(run.checkpoints), beta=d.beta, learning_rate=d.learning_rate, num_train_epochs=d.epochs,
         max_steps=d.max_steps, per_device_train_batch_size=d.batch_size, gradient_accumulation_steps=d.grad_accum,
-        warmup_steps=d.warmup_ratio, logging_steps=d.logging_steps, logging_first_step=True, save_strategy="no",
+        **warmup_args(d.warmup_ratio), logging_steps=d.logging_steps, logging_first_step=True, save_strategy="no",
         seed=d.seed, report_to=[r for r in d.report_to if r != "none"] or "none", disable_tqdm=not progress,
         **checkpointing_flag(TRLDPOConfig, False), max_length=cfg.data.max_length, use_cpu=not cuda_available(), **flags,
     )

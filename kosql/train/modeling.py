@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +71,35 @@ def checkpointing_flag(args_class: Any, enabled: bool) -> dict[str, Any]:
     return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": enabled}
 
 
-def set_threads(threads: int | None) -> None:
+def thread_count(threads: int | None) -> int | None:
+    """The torch CPU threads for training: the config's ``threads``, else ``KOSQL_THREADS`` when set
+    (as inference does, :func:`kosql.models.cpu.default_threads`), else None (torch's default)."""
     if threads:
+        return int(threads)
+    env = os.environ.get("KOSQL_THREADS", "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else None
+
+
+def set_threads(threads: int | None) -> None:
+    """Set torch's CPU threads to :func:`thread_count` of ``threads`` (nothing when that is None)."""
+    count = thread_count(threads)
+    if count:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(count)
+
+
+def warmup_args(ratio: float) -> dict[str, Any]:
+    """``warmup_ratio`` (a fraction of the optimizer steps) as transformers >= 5 takes it.
+
+    ``TrainingArguments`` has no ``warmup_ratio`` any more: ``warmup_steps`` below 1 is read as a
+    ratio and 1 or more as a step count, so a ratio of 1.0 (every step warms up) is passed as the
+    largest float below 1, which rounds up to all steps.
+    """
+    ratio = float(ratio)
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"warmup_ratio must be in [0, 1], not {ratio}")
+    return {"warmup_steps": math.nextafter(1.0, 0.0) if ratio >= 1.0 else ratio}
 
 
 def load_tokenizer(path: str) -> Any:

@@ -37,6 +37,7 @@ from kosql.train.modeling import (
     resolve_base,
     resolve_precision,
     set_threads,
+    warmup_args,
 )
 
 Printer = Callable[[str], None]
@@ -131,7 +132,7 @@ def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: 
         learning_rate=t.learning_rate,
         num_train_epochs=t.epochs,
         max_steps=t.max_steps,
-        warmup_steps=t.warmup_ratio,
+        **warmup_args(t.warmup_ratio),
         weight_decay=t.weight_decay,
         lr_scheduler_type=t.lr_scheduler,
         max_grad_norm=t.max_grad_norm,
