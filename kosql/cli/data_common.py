@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kosql.data.load import load_examples
 from kosql.data.rows import Example
+from kosql.progress import ProgressBar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,10 +54,5 @@ def console() -> Console:
 @contextmanager
 def row_progress(con: Console, total: int, label: str) -> Iterator[Callable[[int], None]]:
     """A transient rich progress bar when stdout is a terminal; yields an ``on_row`` callback."""
-    if not con.is_terminal or total < 200:
-        yield lambda _i: None
-        return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=con, transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda _i: progress.advance(task)
+    with ProgressBar(label, total, enabled=con.is_terminal and total >= 200, elapsed=True, console=con) as bar:
+        yield lambda _i: bar.advance()

@@ -32,6 +32,7 @@ from kosql.data.rows import Example
 from kosql.db.execute import execute_sql
 from kosql.evaluate.categories import categorize, is_forbidden
 from kosql.evaluate.stats import compute_metrics
+from kosql.progress import ProgressBar
 from kosql.sql.compare import explain_mismatch, order_matters, results_match
 
 TESTSUITE_MODES = ("auto", "always", "never")
@@ -196,6 +197,13 @@ def _error_row(example: Example, pred_sql: str, message: str) -> dict[str, Any]:
     return row
 
 
+def _failed_row(example: Example, error: str) -> dict[str, Any]:
+    row = _row_base(example, "")
+    row["category"] = "generation_failed"
+    row["error"] = error
+    return row
+
+
 def _run_pool(chunks: list[list[int]], workers: int, on_done: Any) -> list[list[int]]:
     """Run ``chunks`` in a fork pool; returns the chunks lost to a dead worker."""
     lost: list[list[int]] = []
@@ -231,8 +239,20 @@ def _recover(indices: list[int], workers: int, on_done: Any, budget: list[int]) 
 def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *,
                          testsuite: str | bool = "auto", k: int = 8, timeout: float = 5.0,
                          workers: int = 2, progress: bool = True, em: bool = True,
-                         max_rows: int = 10000) -> EvalReport:
-    """Score ``predictions`` (row id -> SQL; a missing id is an empty prediction) on ``examples``."""
+                         max_rows: int = 10000, failed: dict[str, str] | None = None) -> EvalReport:
+    """Score ``predictions`` (row id -> SQL; a missing id is an empty prediction) on ``examples``.
+
+    ``failed`` (row id -> error): rows whose generation failed; they are not scored but get the
+    category ``generation_failed`` (left out of accuracy, counted apart from an empty answer)."""
+    if failed and any(ex.id in failed for ex in examples):
+        report = evaluate_predictions([ex for ex in examples if ex.id not in failed], predictions,
+                                      testsuite=testsuite, k=k, timeout=timeout, workers=workers,
+                                      progress=progress, em=em, max_rows=max_rows)
+        scored = {r["id"]: r for r in report.rows}
+        rows = [scored.get(ex.id) or _failed_row(ex, failed[ex.id]) for ex in examples]
+        metrics = compute_metrics(rows)
+        metrics["settings"] = report.settings
+        return EvalReport(rows=rows, metrics=metrics, settings=report.settings)
     start = time.monotonic()
     mode = _mode(testsuite)
     preds = [predictions.get(ex.id, "") or "" for ex in examples]
@@ -242,7 +262,7 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
     workers = max(1, min(int(workers), os.cpu_count() or 1, n or 1))
     chunk_size = max(1, min(32, n // (workers * 8) or 1))
     chunks = [list(range(i, min(n, i + chunk_size))) for i in range(0, n, chunk_size)]
-    bar = _progress(progress, n)
+    bar = ProgressBar("scoring", n, enabled=progress, lazy=True)  # starts after the workers fork
 
     def on_done(rows: list[dict[str, Any]]) -> None:
         for r in rows:
@@ -276,40 +296,6 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
     metrics = compute_metrics(rows)
     metrics["settings"] = settings
     return EvalReport(rows=rows, metrics=metrics, settings=settings)
-
-
-class _NoBar:
-    def advance(self, n: int) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-
-class _RichBar:
-    """A rich progress bar started at the first update (after the workers are forked)."""
-
-    def __init__(self, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        self._progress = Progress("[progress.description]{task.description}", BarColumn(),
-                                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-        self._task = self._progress.add_task("scoring", total=total)
-        self._started = False
-
-    def advance(self, n: int) -> None:
-        if not self._started:
-            self._progress.start()
-            self._started = True
-        self._progress.advance(self._task, n)
-
-    def stop(self) -> None:
-        if self._started:
-            self._progress.stop()
-
-
-def _progress(enabled: bool, total: int) -> _NoBar | _RichBar:
-    return _RichBar(total) if enabled and total else _NoBar()
 
 
 def write_eval_outputs(report: EvalReport, out_dir: str | Path) -> dict[str, Path]:

@@ -15,7 +15,6 @@ A failed request (after the client's retries) is stored as ``status: failed`` wi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -32,6 +31,7 @@ from kosql.errors import UserError
 from kosql.evaluate.judge_parse import parse_verdict
 from kosql.http.client import CallResult, ClientConfig, OpenAIClient
 from kosql.http.ratelimit import count_tokens
+from kosql.progress import ProgressBar
 from kosql.prompts import JUDGE_PROMPT_TEMPLATE, make_judge_prompt
 
 JUDGMENTS_FILE = "judgments.jsonl"
@@ -317,10 +317,10 @@ def run_judge(items: Sequence[JudgeItem], settings: JudgeSettings, config: Clien
     attempts = 0
     try:
         if todo:
-            with _progress(progress, len(todo)) as advance:
+            with ProgressBar("judging", len(todo), enabled=progress) as bar:
                 def on_done(rec: dict[str, Any]) -> None:
                     records.append(rec)
-                    advance()
+                    bar.advance()
 
                 attempts = asyncio.run(_judge_async(todo, settings, config, store, on_done,
                                                     check_server, client_factory))
@@ -328,16 +328,3 @@ def run_judge(items: Sequence[JudgeItem], settings: JudgeSettings, config: Clien
         store.close()
     return JudgeRun(records=records, sent=len(todo), reused=len(keep), repaired=notes,
                     seconds=time.perf_counter() - start, attempts_sent=attempts)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, total: int) -> Any:
-    if not enabled or total == 0:
-        yield lambda: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task("judging", total=total)
-        yield lambda: bar.advance(task)

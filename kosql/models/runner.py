@@ -19,6 +19,7 @@ from typing import IO, Any
 from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.models.base import Backend, Generation, GenerationParams, backend_prefix_cache, backend_tokenizer
+from kosql.progress import ProgressBar
 from kosql.prompts import PROMPT_FORMATS, build_prompt, make_prompt
 from kosql.sql.extract import extract_sql
 
@@ -207,32 +208,21 @@ def repair_summary(rows: Sequence[dict[str, Any]]) -> str:
 
 
 class _Progress:
-    """A rich progress bar with tokens/s, or nothing when ``enabled`` is False."""
+    """Generation's progress bar (rows done, completion tokens per second), or nothing."""
 
     def __init__(self, enabled: bool, total: int, completed: int) -> None:
-        self.enabled, self.total, self.completed = enabled, total, completed
         self.tokens, self.start = 0, time.perf_counter()
-        self._progress: Any = None
-        self._task: Any = None
+        self._bar = ProgressBar("generating", total, enabled=enabled, completed=completed,
+                                transient=False, unit="tok/s")
 
     def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._progress = Progress(
-                TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[tps]} tok/s"), TimeRemainingColumn(), transient=False,
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task("generate", total=self.total, completed=self.completed, tps="-")
+        self._bar.start()
         return self
 
     def advance(self, rows: list[dict[str, Any]]) -> None:
         self.tokens += sum(int(r["completion_tokens"]) for r in rows)
-        if self._progress is not None:
-            elapsed = max(time.perf_counter() - self.start, 1e-9)
-            self._progress.update(self._task, advance=len(rows), tps=f"{self.tokens / elapsed:.1f}")
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        self._bar.advance(len(rows), rate=f"{self.tokens / elapsed:.1f}")
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
+        self._bar.stop()

@@ -19,6 +19,7 @@ from kosql.data.synth.domains import Domain, display_ddl
 from kosql.data.synth.generate import TEMPLATES, Candidate, Quota, build_database, generate_domain
 from kosql.data.synth.values import fill_domain
 from kosql.errors import UserError
+from kosql.progress import ProgressBar
 from kosql.sql.features import FEATURES, HARDNESS_LEVELS
 
 GENERATOR_VERSION = 2
@@ -96,7 +97,8 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
     by_split: dict[str, list[Example]] = {"train": [], "dev": [], "in_domain": [], "heldout_domain": []}
     stats_rows: list[tuple[Domain, Candidate]] = []
     db_rows: dict[str, dict[str, int]] = {}
-    task = _progress(progress, len(DOMAINS))
+    task = ProgressBar("generating domains", len(DOMAINS), enabled=progress)
+    task.start()
     for domain in DOMAINS:
         held = domain.db_id in HELDOUT_DOMAINS
         quota = (Quota(heldout_domain=n_held) if held else
@@ -113,8 +115,8 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
         for i, cand in enumerate(result.rows):
             by_split[cand.split].append(_row(domain, ddl, cand, i))
             stats_rows.append((domain, cand))
-        task.advance(domain.db_id)
-    task.close()
+        task.advance(description=f"generated {domain.db_id}")
+    task.stop()
     for name, rows_ in by_split.items():  # one RNG per split: --focus never reorders dev/test
         random.Random(f"kosql-synth-shuffle:{seed}:{name}").shuffle(rows_)
     test = by_split["heldout_domain"] + by_split["in_domain"]
@@ -135,33 +137,6 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
     (out / MARKER).write_text(json.dumps({"version": GENERATOR_VERSION, "seed": seed, "size": size,
                                           "comments": comments, "counts": counts}, sort_keys=True) + "\n", encoding="utf-8")
     return summary
-
-
-class _NoProgress:
-    def advance(self, name: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _RichProgress(_NoProgress):
-    def __init__(self, total: int) -> None:
-        from rich.progress import Progress
-
-        self.progress = Progress(transient=True)
-        self.progress.start()
-        self.task = self.progress.add_task("generating domains", total=total)
-
-    def advance(self, name: str) -> None:
-        self.progress.update(self.task, advance=1, description=f"generated {name}")
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
-def _progress(enabled: bool, total: int) -> _NoProgress:
-    return _RichProgress(total) if enabled else _NoProgress()
 
 
 def _pct(n: int, total: int) -> str:
