@@ -3,7 +3,8 @@
 ``parse_schema`` reads one or more ``CREATE TABLE`` statements in the MySQL or PostgreSQL flavour
 (AUTO_INCREMENT, SERIAL/BIGSERIAL, ``TIMESTAMP WITH TIME ZONE``, ENUM, quoted identifiers, inline
 and table-level keys, CHECK, COMMENT, ``CREATE INDEX`` lines, even ``CREATE TABLE t { ... };``
-written with braces) into typed dataclasses. Every column gets a normalized ``kind``:
+written with braces, SQLite's typeless columns) into typed dataclasses; SQLite's internal
+``sqlite_*`` tables are skipped. Every column gets a normalized ``kind``:
 ``int, real, decimal, text, date, datetime, time, bool, json, blob``.
 
 ``to_sqlite_ddl`` writes the schema back as SQLite DDL and ``transpile_to_sqlite`` (implemented in
@@ -295,6 +296,8 @@ def _table(create: exp.Create) -> Table:
     for item in schema.expressions:
         if isinstance(item, exp.ColumnDef):
             columns.append(_column(item, fks))
+        elif isinstance(item, exp.Identifier):  # a column declared without a type (SQLite allows it)
+            columns.append(Column(name=_ident(item), raw_type="", kind="text"))
         elif isinstance(item, exp.PrimaryKey):
             pk = [_ident(e.this if isinstance(e, exp.Ordered) else e) for e in item.expressions]
         elif isinstance(item, exp.ForeignKey):
@@ -341,6 +344,13 @@ def _dialect_order(text: str, dialect: str | None) -> tuple[str | None, ...]:
     return READ_DIALECTS
 
 
+def _is_internal(create: exp.Create) -> bool:
+    """Whether ``create`` defines one of SQLite's internal tables (``sqlite_*``)."""
+    tnode = create.this.this
+    name = tnode.name if isinstance(tnode, exp.Table) else _ident(tnode)
+    return name.lower().startswith("sqlite_")
+
+
 @lru_cache(maxsize=1024)
 def _parse_cached(ddl: str, dialect: str | None) -> Schema:
     text = _repair_braces(ddl)
@@ -356,6 +366,8 @@ def _parse_cached(ddl: str, dialect: str | None) -> Schema:
         tree, used_dialect = _parse_statement(stmt, order)
         if not (isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema)):
             continue  # CREATE TABLE ... AS SELECT / LIKE: nothing to model
+        if _is_internal(tree):
+            continue  # SQLite's own sqlite_sequence / sqlite_stat1 ...: no user data
         table = _table(tree)
         for col in table.columns:
             if not col.enum_values and col.raw_type.lower() in enum_types:

@@ -144,3 +144,42 @@ def test_sqlite_ddl_runs_and_keeps_keys(cases: Schema) -> None:
     conn.execute("INSERT INTO players (username, email, password_hash, date_joined) VALUES ('a', 'a@x', 'h', '2024-01-01')")
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO players (username, email, password_hash, date_joined) VALUES ('b', 'a@x', 'h', '2024-01-01')")
+
+
+WORLD_1 = """CREATE TABLE `city` (
+  `ID` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL DEFAULT NULL,
+  `Name` char(35) NOT NULL DEFAULT '',
+  `CountryCode` char(3) NOT NULL DEFAULT '',
+  `Population` INTEGER NOT NULL DEFAULT '0',
+  FOREIGN KEY (`CountryCode`) REFERENCES `country` (`Code`)
+);
+CREATE TABLE sqlite_sequence(name,seq);
+CREATE TABLE `country` (
+  `Code` char(3) NOT NULL DEFAULT '',
+  `Name` char(52) NOT NULL DEFAULT '',
+  PRIMARY KEY (`Code`)
+);"""
+
+
+def test_typeless_columns_are_kept_and_sqlite_internal_tables_skipped() -> None:
+    schema = parse_schema(WORLD_1)
+    assert schema.table_names() == ["city", "country"]
+    assert schema.columns_of("city") == ["ID", "Name", "CountryCode", "Population"]
+    t = parse_schema("CREATE TABLE t(a INT, b, c TEXT, d PRIMARY KEY)").tables["t"]
+    assert t.column_names() == ["a", "b", "c", "d"]
+    b = t.column("b")
+    assert b is not None and b.raw_type == "" and b.kind == "text"
+    assert t.primary_key == ["d"]
+    assert parse_schema("CREATE TABLE log(name, seq)").columns_of("log") == ["name", "seq"]
+
+
+def test_typeless_columns_round_trip_to_sqlite() -> None:
+    ddl = to_sqlite_ddl(parse_schema("CREATE TABLE t(a INT, b)"))
+    con = sqlite3.connect(":memory:")
+    con.executescript(ddl)
+    assert [r[1] for r in con.execute("PRAGMA table_info(t)")] == ["a", "b"]
+
+
+def test_only_internal_tables_is_no_schema() -> None:
+    with pytest.raises(SchemaError, match="no CREATE TABLE"):
+        parse_schema("CREATE TABLE sqlite_sequence(name,seq);")
