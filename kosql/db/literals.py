@@ -265,81 +265,122 @@ def extract_literals(sql: str, schema: Schema, read: str | None = None) -> Liter
     tree = _parse(sql, read)
     if tree is None:
         return {}
-    aliases, tables = _aliases(tree, schema)
-    out: Literals = {}
-    date_parts: dict[tuple[str, str], dict[str, list[int]]] = {}
-    part_columns: dict[tuple[str, str], Column] = {}
+    found = _Found(schema, *_aliases(tree, schema))
+    _collect_is_null(tree, found)
+    node: exp.Expr
+    for node in tree.find_all(*_COMPARE, exp.Like, exp.ILike, exp.In, exp.Between):
+        if isinstance(node, exp.In):
+            _collect_in(node, found)
+        elif isinstance(node, exp.Between):
+            _collect_between(node, found)
+        else:
+            _collect_comparison(node, found)
+    found.merge_date_parts()
+    _collect_group_sizes(tree, found)
+    return found.out
 
-    def add(col_node: exp.Column, values: list[Any], part: str | None = None) -> None:
+
+class _Found:
+    """The values collected for one query: plain values per column, and date parts (year, month,
+    ...) per column that :meth:`merge_date_parts` turns into whole dates at the end."""
+
+    def __init__(self, schema: Schema, aliases: dict[str, str], tables: list[str]) -> None:
+        self.schema, self.aliases, self.tables = schema, aliases, tables
+        self.out: Literals = {}
+        self.date_parts: dict[tuple[str, str], dict[str, list[int]]] = {}
+        self.part_columns: dict[tuple[str, str], Column] = {}
+
+    def column(self, col: exp.Column) -> Column | None:
+        return _first(col, self.schema, self.aliases, self.tables)
+
+    def targets(self, col: exp.Column) -> list[tuple[str, Column]]:
+        return _targets(col, self.schema, self.aliases, self.tables)
+
+    def add(self, col_node: exp.Column, values: list[Any], part: str | None = None) -> None:
         if part and part.startswith("fmt:"):  # strftime('%Y-%m', col) = '2024-01' -> year and month
             for value in values:
                 for sub, number in _format_parts(part[4:], value).items():
-                    add(col_node, [number], sub)
+                    self.add(col_node, [number], sub)
             return
-        for tname, column in _targets(col_node, schema, aliases, tables):
+        for tname, column in self.targets(col_node):
             key = (tname, column.name)
             if part:
-                bucket = date_parts.setdefault(key, {}).setdefault(part, [])
-                part_columns[key] = column
+                bucket = self.date_parts.setdefault(key, {}).setdefault(part, [])
+                self.part_columns[key] = column
                 values = [n for n in (_as_int(v) for v in values) if n is not None]
             else:
-                bucket = out.setdefault(key, [])
+                bucket = self.out.setdefault(key, [])
             for v in values:
                 if v not in bucket:
                     bucket.append(v)
 
-    for is_node in tree.find_all(exp.Is):  # col IS NULL -> a NULL planted in a nullable column
-        col, part = _unwrap(is_node.this)
-        column = _first(col, schema, aliases, tables) if col is not None else None
+    def merge_date_parts(self) -> None:
+        for key, parts in self.date_parts.items():
+            bucket = self.out.setdefault(key, [])
+            bucket[:0] = [v for v in _date_parts_to_values(parts, self.part_columns[key]) if v not in bucket]
+
+
+def _collect_is_null(tree: exp.Expr, found: _Found) -> None:
+    """``col IS NULL`` -> a NULL planted in a nullable column."""
+    for is_node in tree.find_all(exp.Is):
+        col, _part = _unwrap(is_node.this)
+        column = found.column(col) if col is not None else None
         if col is not None and column is not None and column.nullable and isinstance(is_node.expression, exp.Null):
-            add(col, [None])
-    node: exp.Expr
-    for node in tree.find_all(*_COMPARE, exp.Like, exp.ILike, exp.In, exp.Between):
-        if isinstance(node, exp.In):
-            col, part = _unwrap(node.this)
-            if col is not None:
-                add(col, [v for v in (_literal_value(e) for e in node.expressions) if v is not ...], part)
-            continue
-        if isinstance(node, exp.Between):
-            col, part = _unwrap(node.this)
-            low, high = _literal_value(node.args["low"]), _literal_value(node.args["high"])
-            if col is None or low is ... or high is ...:
-                continue
-            column = _first(col, schema, aliases, tables)
-            if column is None:
-                continue
-            if part:
-                add(col, [low, high], part)
-            else:
-                values = [low, high, _shift(low, column, -1), _shift(high, column, 1), _shift(low, column, 1)]
-                add(col, [v for v in values if v is not None])
-            continue
-        left, right = node.this, node.expression
-        col, part = _unwrap(left)
-        value = _literal_value(right)
+            found.add(col, [None])
+
+
+def _collect_in(node: exp.In, found: _Found) -> None:
+    col, part = _unwrap(node.this)
+    if col is not None:
+        found.add(col, [v for v in (_literal_value(e) for e in node.expressions) if v is not ...], part)
+
+
+def _collect_between(node: exp.Between, found: _Found) -> None:
+    """Both bounds, and for a plain column the values just outside them and just inside the lower."""
+    col, part = _unwrap(node.this)
+    low, high = _literal_value(node.args["low"]), _literal_value(node.args["high"])
+    if col is None or low is ... or high is ...:
+        return
+    column = found.column(col)
+    if column is None:
+        return
+    if part:
+        found.add(col, [low, high], part)
+    else:
+        values = [low, high, _shift(low, column, -1), _shift(high, column, 1), _shift(low, column, 1)]
+        found.add(col, [v for v in values if v is not None])
+
+
+_FLIPPED: dict[type, type[exp.Expr]] = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.LTE: exp.GTE}
+
+
+def _collect_comparison(node: exp.Expr, found: _Found) -> None:
+    """``col <op> value`` (or ``value <op> col``, flipped), LIKE and ILIKE."""
+    left, right = node.this, node.expression
+    col, part = _unwrap(left)
+    value = _literal_value(right)
+    if col is None or value is ...:
+        col, part = _unwrap(right)
+        value = _literal_value(left)
         if col is None or value is ...:
-            col, part = _unwrap(right)
-            value = _literal_value(left)
-            if col is None or value is ...:
-                continue
-            flipped: dict[type, type[exp.Expr]] = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE,
-                                                    exp.LTE: exp.GTE}
-            if type(node) in flipped:
-                node = flipped[type(node)](this=col, expression=right)
-        column = _first(col, schema, aliases, tables)
-        if column is None:
-            continue
-        if part and part.startswith("fmt:"):
-            add(col, [value], part)
-        elif part:
-            number = _as_int(value)
-            if number is not None:
-                add(col, _ordered_around(node, number, number + 1, number - 1), part)
-        else:
-            add(col, _plant_values(node, value, column))
-    for key, parts in date_parts.items():
-        bucket = out.setdefault(key, [])
-        bucket[:0] = [v for v in _date_parts_to_values(parts, part_columns[key]) if v not in bucket]
+            return
+        if type(node) in _FLIPPED:
+            node = _FLIPPED[type(node)](this=col, expression=right)
+    column = found.column(col)
+    if column is None:
+        return
+    if part and part.startswith("fmt:"):
+        found.add(col, [value], part)
+    elif part:
+        number = _as_int(value)
+        if number is not None:
+            found.add(col, _ordered_around(node, number, number + 1, number - 1), part)
+    else:
+        found.add(col, _plant_values(node, value, column))
+
+
+def _collect_group_sizes(tree: exp.Expr, found: _Found) -> None:
+    """``GROUP BY col HAVING COUNT(*) >= N`` -> N rows sharing a value of each non-unique group column."""
     for select in tree.find_all(exp.Select):
         size = _having_count(select)
         group = select.args.get("group")
@@ -347,10 +388,9 @@ def extract_literals(sql: str, schema: Schema, read: str | None = None) -> Liter
             continue
         for expr in group.expressions:
             if isinstance(expr, exp.Column):
-                for tname, column in _targets(expr, schema, aliases, tables):
+                for tname, column in found.targets(expr):
                     if not column.unique and not column.primary_key:
-                        out.setdefault((tname, column.name), []).append(Repeat(size))
-    return out
+                        found.out.setdefault((tname, column.name), []).append(Repeat(size))
 
 
 def _having_count(select: exp.Select) -> int | None:
