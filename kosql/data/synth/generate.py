@@ -102,84 +102,114 @@ def generate_domain(domain: Domain, rows: Rows, conn: sqlite3.Connection, quota:
                     seed: int, focus: frozenset[str] = frozenset()) -> DomainResult:
     """Instantiate templates until the quota of every split is met (or attempts run out)."""
     rng = random.Random(f"kosql-synth-questions:{seed}:{domain.db_id}")
-    g = Gen(domain=domain, rows=rows, rng=rng)
-    out = DomainResult()
-    left = {"train": quota.train, "dev": quota.dev, "in_domain": quota.in_domain,
-            "heldout_domain": quota.heldout_domain}
-    sql_split: dict[str, str] = {}
-    question_split: dict[str, str] = {}
-    seen: set[tuple[str, str]] = set()
-    empty_cap = int(EMPTY_SHARE_CAP * quota.total())
-    n_empty = 0
+    router = _Router(quota, rng, conn, Gen(domain=domain, rows=rows, rng=rng))
     weights = [t.weight for t in TEMPLATES]
-    total = quota.total()
-    p_test = quota.in_domain / total * 2 if total else 0.0
-    p_dev = quota.dev / total * 2 if total else 0.0
-    max_attempts = 40 * total + 200
+    max_attempts = 40 * quota.total() + 200
+    while router.wanted() and router.out.attempts < max_attempts:
+        router.out.attempts += 1
+        router.accept(rng.choices(TEMPLATES, weights=weights, k=1)[0], None, frozenset())
+    if focus and quota.focus:
+        _add_focus_rows(router, rng, focus, quota.focus)
+    return router.out
 
-    def accept(tpl: Template, split_hint: str | None, need: frozenset[str]) -> bool:
-        nonlocal n_empty
-        g.new_mode()
-        made = tpl.fn(g)
+
+def _add_focus_rows(router: _Router, rng: random.Random, focus: frozenset[str], wanted: int) -> None:
+    """Extra train rows from the templates tagged with a focus feature, whose SQL has one."""
+    focus_templates = [t for t in TEMPLATES if t.tags & focus]
+    fweights = [t.weight for t in focus_templates]
+    added, tries = 0, 0
+    while added < wanted and tries < 60 * wanted:
+        tries += 1
+        if router.accept(rng.choices(focus_templates, weights=fweights, k=1)[0], "train", focus):
+            added += 1
+    router.out.attempts += tries
+
+
+class _Router:
+    """Accepts or rejects template instances for one domain and routes each to a split: one SQL (and
+    one question) belongs to one split only, held-out domains fill ``heldout_domain``, and at most
+    ``EMPTY_SHARE_CAP`` of the rows may have an empty result."""
+
+    def __init__(self, quota: Quota, rng: random.Random, conn: sqlite3.Connection, gen: Gen) -> None:
+        self.rng, self.conn, self.gen = rng, conn, gen
+        self.out = DomainResult()
+        self.left = {"train": quota.train, "dev": quota.dev, "in_domain": quota.in_domain,
+                     "heldout_domain": quota.heldout_domain}
+        self.sql_split: dict[str, str] = {}
+        self.question_split: dict[str, str] = {}
+        self.seen: set[tuple[str, str]] = set()
+        total = quota.total()
+        self.empty_cap = int(EMPTY_SHARE_CAP * total)
+        self.n_empty = 0
+        self.p_test = quota.in_domain / total * 2 if total else 0.0
+        self.p_dev = quota.dev / total * 2 if total else 0.0
+
+    def wanted(self) -> bool:
+        return any(v > 0 for v in self.left.values())
+
+    def accept(self, tpl: Template, split_hint: str | None, need: frozenset[str]) -> bool:
+        """Instantiate ``tpl`` once; keep the row when it is new, fits a split and executes."""
+        self.gen.new_mode()
+        made = tpl.fn(self.gen)
         if made is None:
             return False
         question, sql = made
         norm = normalize_sql(sql)
-        if (norm, question) in seen:
-            out.rejected_dup += 1
+        if (norm, question) in self.seen:
+            self.out.rejected_dup += 1
             return False
-        split = sql_split.get(norm) or question_split.get(question)
+        split = self._split(norm, question, split_hint)
         if split is None:
-            if split_hint is not None:
-                split = split_hint
-            elif left["heldout_domain"] > 0:
-                split = "heldout_domain"
-            elif left["in_domain"] > 0 and rng.random() < p_test:
-                split = "in_domain"
-            elif left["dev"] > 0 and rng.random() < p_dev:
-                split = "dev"
-            else:
-                split = "train"
-        if split_hint is not None and split != split_hint:
-            return False
-        if question_split.get(question, split) != split or sql_split.get(norm, split) != split:
-            return False
-        if left[split] <= 0 and split_hint is None:
             return False
         features = sql_features(sql)
         if need and not need.intersection(features):
             return False
-        result = _run(conn, sql)
-        if result is None:
-            out.rejected_error += 1
+        empty = self._executes(sql)
+        if empty is None:
             return False
-        empty = _is_empty(result)
-        if empty:
-            if n_empty >= empty_cap:
-                out.rejected_empty += 1
-                return False
-            n_empty += 1
-        seen.add((norm, question))
-        sql_split[norm] = split
-        question_split[question] = split
+        self.seen.add((norm, question))
+        self.sql_split[norm] = split
+        self.question_split[question] = split
         if split_hint is None:
-            left[split] -= 1
-        out.rows.append(Candidate(question, sql + ";", tpl.name, split, features, sql_hardness(sql), empty))
+            self.left[split] -= 1
+        self.out.rows.append(Candidate(question, sql + ";", tpl.name, split, features, sql_hardness(sql), empty))
         return True
 
-    while any(v > 0 for v in left.values()) and out.attempts < max_attempts:
-        out.attempts += 1
-        accept(rng.choices(TEMPLATES, weights=weights, k=1)[0], None, frozenset())
-    if focus and quota.focus:
-        focus_templates = [t for t in TEMPLATES if t.tags & focus]
-        fweights = [t.weight for t in focus_templates]
-        added, tries = 0, 0
-        while added < quota.focus and tries < 60 * quota.focus:
-            tries += 1
-            if accept(rng.choices(focus_templates, weights=fweights, k=1)[0], "train", focus):
-                added += 1
-        out.attempts += tries
-    return out
+    def _split(self, norm: str, question: str, split_hint: str | None) -> str | None:
+        """The split of a new row, or None when it cannot go where it would have to."""
+        split = self.sql_split.get(norm) or self.question_split.get(question)
+        if split is None:
+            if split_hint is not None:
+                split = split_hint
+            elif self.left["heldout_domain"] > 0:
+                split = "heldout_domain"
+            elif self.left["in_domain"] > 0 and self.rng.random() < self.p_test:
+                split = "in_domain"
+            elif self.left["dev"] > 0 and self.rng.random() < self.p_dev:
+                split = "dev"
+            else:
+                split = "train"
+        if split_hint is not None and split != split_hint:
+            return None
+        if self.question_split.get(question, split) != split or self.sql_split.get(norm, split) != split:
+            return None
+        if self.left[split] <= 0 and split_hint is None:
+            return None
+        return split
+
+    def _executes(self, sql: str) -> bool | None:
+        """Whether the SQL's result is empty; None when it fails or the empty-result cap is reached."""
+        result = _run(self.conn, sql)
+        if result is None:
+            self.out.rejected_error += 1
+            return None
+        empty = _is_empty(result)
+        if empty:
+            if self.n_empty >= self.empty_cap:
+                self.out.rejected_empty += 1
+                return None
+            self.n_empty += 1
+        return empty
 
 
 def template_counts(rows: list[Candidate]) -> Counter[str]:
