@@ -13,6 +13,7 @@ from rich.table import Table
 from kosql.cli.data_common import SOURCE_HELP, column_options, console, load_source, row_progress
 from kosql.data.stats import Summary, compute_stats
 from kosql.errors import DependencyError, UserError
+from kosql.prompts import make_prompt
 
 
 def load_tokenizer(path: str) -> Any:
@@ -40,7 +41,7 @@ def command(source: str, tokenizer_path: str | None, top: int, json_out: str | N
     examples = load_source(source, cols)
     tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
     with row_progress(con, len(examples), "measuring") as on_row:
-        stats = compute_stats(examples, tokenizer=tokenizer, on_row=on_row)
+        stats = compute_stats(examples, prompt=make_prompt, tokenizer=tokenizer, on_row=on_row)
 
     con.print(f"{source}: {stats.rows} rows, {len(stats.db_counts)} db_ids", style="bold")
 

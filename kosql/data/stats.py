@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kosql.data.rows import Example
-from kosql.prompts import make_prompt
 from kosql.sql.features import FEATURES, HARDNESS_LEVELS, sql_features, sql_hardness
 
 
@@ -81,10 +80,15 @@ def _counter(tokenizer: Encoder | None) -> tuple[Callable[[str], int], str]:
 def compute_stats(
     examples: Iterable[Example],
     *,
+    prompt: Callable[[str, str], str],
     tokenizer: Encoder | None = None,
     on_row: Callable[[int], None] | None = None,
 ) -> DatasetStats:
-    """Statistics of ``examples``; features/hardness come from the row when present, else sqlglot."""
+    """Statistics of ``examples``; features/hardness come from the row when present, else sqlglot.
+
+    ``prompt(ddl, question)`` renders the prompt whose length is measured (the CLI passes
+    :func:`kosql.prompts.make_prompt`; the data layer does not import the prompt layer).
+    """
     count_tokens, method = _counter(tokenizer)
     dbs: Counter[str] = Counter()
     feats: Counter[str] = Counter()
@@ -101,11 +105,11 @@ def compute_stats(
         tags = ex.features if "features" in ex.extra else sql_features(ex.answer)
         feats.update(tags)
         hard[ex.hardness or sql_hardness(ex.answer)] += 1
-        prompt = make_prompt(ex.context, ex.question)
+        text = prompt(ex.context, ex.question)
         q_chars.append(len(ex.question))
         a_chars.append(len(ex.answer))
-        p_chars.append(len(prompt))
-        p_tokens.append(count_tokens(prompt))
+        p_chars.append(len(text))
+        p_tokens.append(count_tokens(text))
         a_tokens.append(count_tokens(ex.answer))
         if on_row is not None:
             on_row(i)

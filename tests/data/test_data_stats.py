@@ -13,7 +13,7 @@ from kosql.prompts import make_prompt
 
 
 def test_counts_and_features(good_csv: Path) -> None:
-    stats = compute_stats(load_examples(good_csv))
+    stats = compute_stats(load_examples(good_csv), prompt=make_prompt)
     assert stats.rows == 11
     assert stats.db_counts == {"1": 5, "3": 4, "2": 2}
     f = stats.feature_counts
@@ -26,7 +26,7 @@ def test_counts_and_features(good_csv: Path) -> None:
 def test_row_features_and_hardness_win_over_recomputing() -> None:
     ex = Example("1", "1", "CREATE TABLE t (a INT)", "q", "SELECT a FROM t",
                  {"features": ["join", "subquery"], "hardness": "extra"})
-    stats = compute_stats([ex])
+    stats = compute_stats([ex], prompt=make_prompt)
     assert stats.feature_counts["join"] == 1 and stats.feature_counts["subquery"] == 1
     assert stats.hardness_counts == {"easy": 0, "medium": 0, "hard": 0, "extra": 1}
 
@@ -43,7 +43,7 @@ def test_token_estimate_and_tokenizer() -> None:
             return [ord(c) for c in text]
 
     ex = Example("1", "1", "CREATE TABLE t (a INT)", "질문", "SELECT a FROM t")
-    stats = compute_stats([ex], tokenizer=CharTokenizer())
+    stats = compute_stats([ex], prompt=make_prompt, tokenizer=CharTokenizer())
     assert stats.prompt_tokens.max == len(make_prompt(ex.context, ex.question))
     assert stats.token_method == "tokenizer chars"
 
