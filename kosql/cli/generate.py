@@ -53,7 +53,7 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
     from kosql.models.runner import generate_predictions, repair_summary
-    from kosql.train.manifest import trained_prompt_format
+    from kosql.runinfo import trained_prompt_format
 
     console = Console(stderr=True)
     prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"

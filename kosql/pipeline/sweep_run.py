@@ -18,7 +18,7 @@ from kosql.pipeline.steps import (
     tuned_model,
 )
 from kosql.pipeline.sweep import SweepConfig, SweepPoint, plot_sweep, run_sweep, summary_markdown
-from kosql.train.manifest import read_json
+from kosql.runinfo import read_json
 
 
 def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
