@@ -24,8 +24,11 @@ SEED_PROMPT_TEMPLATE = (
     + "\n\n    ### DDL:\n    {ddl}\n\n    ### Question:\n    {question}\n\n    ### SQL:\n    {query}"
 )
 
-# The chat variant sends the same text, without the trailing answer slot, as the user message.
+# The chat variant sends the same text, without the trailing answer slot, as the user message,
+# after a system message that names the SQL dialect the answers run on (chat models otherwise write
+# MySQL: DATE_SUB, CURDATE) and asks for the SQL alone.
 CHAT_USER_TEMPLATE = SEED_PROMPT_TEMPLATE
+CHAT_SYSTEM_MESSAGE = "당신은 SQLite 전문가입니다. 질문에 답하는 SQLite 쿼리 하나를 SQLite 문법으로, SQL만 답하세요."
 
 # Strings after which a generation is over: the seed's base model keeps going with "### SQL 봇:".
 STOP_STRINGS: tuple[str, ...] = (";", "###", "\n\n\n")
@@ -58,8 +61,10 @@ def make_training_text(ddl: str, question: str, answer: str, eos_token: str = ""
 
 
 def make_chat_messages(ddl: str, question: str, answer: str | None = None) -> list[dict[str, str]]:
-    """The same text as chat messages: user = the prompt without an answer, assistant = SQL."""
-    messages = [{"role": "user", "content": make_prompt(ddl, question).rstrip()}]
+    """The same text as chat messages: system = the dialect, user = the prompt without an answer,
+    assistant = SQL."""
+    messages = [{"role": "system", "content": CHAT_SYSTEM_MESSAGE},
+                {"role": "user", "content": make_prompt(ddl, question).rstrip()}]
     if answer is not None:
         messages.append({"role": "assistant", "content": answer})
     return messages

@@ -31,20 +31,21 @@ def test_training_text_appends_answer_and_eos() -> None:
 
 def test_chat_messages_wrap_same_text() -> None:
     msgs = make_chat_messages("DDL", "Q", "SELECT 1;")
-    assert [m["role"] for m in msgs] == ["user", "assistant"]
-    assert msgs[0]["content"] == make_prompt("DDL", "Q").rstrip()
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant"]
+    assert "SQLite" in msgs[0]["content"]
+    assert msgs[1]["content"] == make_prompt("DDL", "Q").rstrip() and msgs[2]["content"] == "SELECT 1;"
 
 
 class _Tok:
     def apply_chat_template(self, conversation: object, **kwargs: object) -> str:
         assert kwargs["add_generation_prompt"] is True
         msgs = conversation  # type: ignore[assignment]
-        return "<user>" + msgs[0]["content"] + "<assistant>"  # type: ignore[index]
+        return "<system>" + msgs[0]["content"] + "<user>" + msgs[1]["content"] + "<assistant>"  # type: ignore[index]
 
 
 def test_chat_format_uses_tokenizer_template() -> None:
     out = build_prompt("DDL", "Q", fmt="chat", tokenizer=_Tok())
-    assert out.startswith("<user>당신은") and out.endswith("<assistant>")
+    assert out.startswith("<system>당신은 SQLite") and "<user>당신은 SQL을" in out and out.endswith("<assistant>")
 
 
 def test_compact_format_is_the_seed_prompt_with_one_line_tables() -> None:

@@ -105,6 +105,23 @@ class HFBackend:
 
     # ------------------------------------------------------------------ loading
 
+    @classmethod
+    def from_loaded(cls, model: Any, tokenizer: Any, *, name: str = "in-memory", prefix_cache: bool = True) -> HFBackend:
+        """A backend over a model already in memory (the one being trained), so training's dev EX and
+        DPO's sampling decode exactly as ``kosql generate`` does (stop strings, prefix cache)."""
+        self = cls.__new__(cls)
+        self.model_name = self.name = self.path = name
+        self.prefix_cache = prefix_cache
+        self.drop_finished = True
+        self.device = str(next(model.parameters()).device)
+        self.tokenizer = tokenizer
+        self.model = model
+        self.autocast_bf16 = False
+        self.eos_ids = self._eos_ids()
+        self._stop_tokens = {}
+        return self
+
+
     def _from_pretrained(self, loader: Any, **kwargs: Any) -> Any:
         from transformers.utils import logging as hf_logging
 

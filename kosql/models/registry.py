@@ -8,7 +8,7 @@ from typing import Any, cast
 from kosql.errors import UserError
 from kosql.models.base import Backend
 
-BACKEND_KINDS: tuple[str, ...] = ("hf", "openai", "vllm", "fake")
+BACKEND_KINDS: tuple[str, ...] = ("hf", "llamacpp", "openai", "vllm", "fake")
 
 
 def load_backend(kind: str, model: str, *, adapter: str | None = None, **opts: Any) -> Backend:
@@ -17,6 +17,10 @@ def load_backend(kind: str, model: str, *, adapter: str | None = None, **opts: A
         from kosql.models.hf import HFBackend
 
         return HFBackend(model, adapter=adapter, **opts)
+    if kind == "llamacpp":
+        from kosql.models.llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(model, adapter=adapter, **opts)
     if kind == "vllm":
         from kosql.models.vllm_backend import VLLMBackend
 

@@ -18,7 +18,7 @@ from typing import Any
 from kosql.compat import quiet_foreign_deprecations
 from kosql.data.rows import Example
 from kosql.errors import UserError
-from kosql.prompts import build_prompt, uses_bos
+from kosql.prompts import build_prompt
 from kosql.train.config import DPOConfig
 from kosql.train.data import Tokenizer, load_rows, resolve_dataset, select_rows, tokenize_record
 from kosql.train.manifest import (
@@ -144,7 +144,7 @@ def sample_sql(model: Any, tokenizer: Any, rows: list[Example], cfg: DPOConfig, 
     prompts = [build_prompt(r.context, r.question, fmt, tokenizer) for r in rows]
     texts = generate_texts(model, tokenizer, prompts, batch_size=s.batch_size, max_new_tokens=s.max_new_tokens,
                            do_sample=True, temperature=s.temperature, top_p=s.top_p, num_return_sequences=s.k,
-                           add_special_tokens=uses_bos(fmt), seed=cfg.dpo.seed)
+                           seed=cfg.dpo.seed)
     return {r.id: [extract(t) for t in ts] for r, ts in zip(rows, texts, strict=True)}
 
 

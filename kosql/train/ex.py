@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from kosql.data.rows import Example
-from kosql.prompts import STOP_STRINGS, build_prompt, uses_bos
+from kosql.prompts import STOP_STRINGS, build_prompt
 
 
 def extract(text: str) -> str:
@@ -31,50 +31,34 @@ def extract(text: str) -> str:
 
 def generate_texts(model: Any, tokenizer: Any, prompts: list[str], *, batch_size: int = 8,
                    max_new_tokens: int = 128, do_sample: bool = False, temperature: float = 1.0,
-                   top_p: float = 1.0, num_return_sequences: int = 1, add_special_tokens: bool = True,
-                   seed: int | None = None) -> list[list[str]]:
-    """``num_return_sequences`` decoded continuations per prompt (left padding, batched, no grad)."""
-    import torch
+                   top_p: float = 1.0, num_return_sequences: int = 1, seed: int | None = None) -> list[list[str]]:
+    """``num_return_sequences`` continuations per prompt, decoded by the same code as ``kosql generate``
+    (:class:`kosql.models.hf.HFBackend` over the in-memory model: stop strings, shared-prefix cache)."""
+    from kosql.models.base import GenerationParams
+    from kosql.models.hf import HFBackend
 
     was_training = model.training
     model.eval()
     old_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
-    if seed is not None:
-        torch.manual_seed(seed)
-    device = next(model.parameters()).device
-    out: list[list[str]] = []
+    params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature if do_sample else 0.0,
+                              top_p=top_p, num_return_sequences=num_return_sequences, batch_size=batch_size,
+                              seed=seed or 0)
+    n = max(1, num_return_sequences)
     try:
-        for start in range(0, len(prompts), batch_size):
-            chunk = prompts[start:start + batch_size]
-            enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
-            enc = {k: v.to(device) for k, v in enc.items()}
-            gen_kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample,
-                                          "num_return_sequences": num_return_sequences,
-                                          "pad_token_id": tokenizer.pad_token_id}
-            if do_sample:
-                gen_kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
-            else:
-                gen_kwargs.update(temperature=None, top_p=None, top_k=None)
-            with torch.no_grad():
-                seqs = model.generate(**enc, **gen_kwargs)
-            new = seqs[:, enc["input_ids"].shape[1]:]
-            texts = tokenizer.batch_decode(new, skip_special_tokens=True)
-            for i in range(len(chunk)):
-                out.append(texts[i * num_return_sequences:(i + 1) * num_return_sequences])
+        gens = HFBackend.from_loaded(model, tokenizer).generate(prompts, params)
     finally:
         tokenizer.padding_side = old_side
         if was_training:
             model.train()
-    return out
+    return [[g.text for g in gens[i * n:(i + 1) * n]] for i in range(len(prompts))]
 
 
 def predict_sql(model: Any, tokenizer: Any, rows: list[Example], *, fmt: str = "seed", batch_size: int = 8,
                 max_new_tokens: int = 128) -> dict[str, str]:
     """Greedy SQL for each row, keyed by row id."""
     prompts = [build_prompt(r.context, r.question, fmt, tokenizer) for r in rows]
-    texts = generate_texts(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                           add_special_tokens=uses_bos(fmt))
+    texts = generate_texts(model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens)
     return {r.id: extract(t[0]) for r, t in zip(rows, texts, strict=True)}
 
 

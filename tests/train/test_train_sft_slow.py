@@ -168,3 +168,23 @@ def test_dpo_from_fake_generations(sft_run: dict[str, Any]) -> None:
     after = load_file(str(run / "adapter" / "adapter_model.safetensors"))
     assert before.keys() == after.keys()
     assert any(not before[k].equal(after[k]) for k in before)
+
+
+def test_training_decodes_like_kosql_generate(sft_run: dict[str, Any]) -> None:
+    """Dev EX and DPO sampling decode with kosql generate's own code (stop strings, prefix cache):
+    the in-memory model's texts equal those of HFBackend loading the same weights from disk."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from kosql.models.base import GenerationParams
+    from kosql.models.hf import HFBackend
+    from kosql.prompts import make_prompt
+    from kosql.train.ex import generate_texts
+    from kosql.train.merge import merge_run
+
+    out = merge_run(sft_run["run"], sft_run["root"] / "merged-decoder")
+    rows = load_examples(sft_run["data"] / "dev.jsonl")[:3]
+    prompts = [make_prompt(r.context, r.question) for r in rows]
+    model = AutoModelForCausalLM.from_pretrained(str(out))
+    in_training = generate_texts(model, AutoTokenizer.from_pretrained(str(out)), prompts, max_new_tokens=32)
+    generated = HFBackend(str(out)).generate(prompts, GenerationParams(max_new_tokens=32))
+    assert [t[0] for t in in_training] == [g.text for g in generated]

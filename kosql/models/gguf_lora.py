@@ -1,0 +1,85 @@
+"""Export a PEFT LoRA adapter as a GGUF LoRA adapter that llama.cpp applies at load time.
+
+The embedded models are 4-bit GGUF files; transformers trains on their dequantized weights, so a
+LoRA adapter trained by kosql applies exactly to the quantized weights llama.cpp serves. The GGUF
+adapter format is llama.cpp's (``convert_lora_to_gguf.py``): ``general.type = adapter``,
+``adapter.type = lora``, ``adapter.lora.alpha``, and for each adapted weight ``<gguf name>.lora_a``
+(PEFT's A, shape r x in) and ``<gguf name>.lora_b`` (PEFT's B, shape out x r). Only the Llama-style
+layer names (Qwen2, Llama, SmolLM2) are mapped; other architectures are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from kosql.errors import UserError
+
+GGUF_ADAPTER_FILE = "adapter.gguf"
+_LAYER = re.compile(r"(?:base_model\.model\.)?model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.lora_([AB])\.weight$")
+_NAMES = {
+    "q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
+    "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down",
+}
+_ARCHITECTURES = {"qwen2": "qwen2", "llama": "llama"}
+
+
+def gguf_tensor_name(peft_key: str) -> tuple[str, str] | None:
+    """(GGUF tensor name, 'a' or 'b') for a PEFT LoRA weight key, or None when it is not a layer weight."""
+    match = _LAYER.match(peft_key)
+    if match is None or match.group(3) not in _NAMES:
+        return None
+    layer, _, module, ab = match.groups()
+    return f"blk.{layer}.{_NAMES[module]}.weight.lora_{ab.lower()}", ab.lower()
+
+
+def export_lora_gguf(adapter_dir: str | Path, architecture: str, out: Path | None = None) -> Path:
+    """Write ``adapter.gguf`` next to the PEFT adapter (once; reused while it is newer) and return it."""
+    folder = Path(adapter_dir)
+    weights = folder / "adapter_model.safetensors"
+    target = out or folder / GGUF_ADAPTER_FILE
+    if target.exists() and target.stat().st_mtime >= weights.stat().st_mtime:
+        return target
+    if architecture not in _ARCHITECTURES:
+        raise UserError(f"A LoRA adapter of a '{architecture}' model cannot be exported to GGUF; "
+                        f"use --backend hf for it.")
+    config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    tensors = _gguf_tensors(weights)
+    _write(target, _ARCHITECTURES[architecture], float(config.get("lora_alpha") or config.get("r") or 1), tensors)
+    return target
+
+
+def _gguf_tensors(weights: Path) -> dict[str, Any]:
+    from safetensors.numpy import load_file
+
+    out: dict[str, Any] = {}
+    for key, value in load_file(str(weights)).items():
+        named = gguf_tensor_name(key)
+        if named is None:
+            if ".lora_" in key:
+                raise UserError(f"The adapter's weight {key} has no llama.cpp counterpart; use --backend hf.")
+            continue
+        out[named[0]] = value.astype("float32")
+    if not out:
+        raise UserError(f"{weights} holds no LoRA weights.")
+    return out
+
+
+def _write(target: Path, arch: str, alpha: float, tensors: dict[str, Any]) -> None:
+    import gguf
+
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    writer = gguf.GGUFWriter(str(tmp), arch=arch)
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
+    for name in sorted(tensors):
+        writer.add_tensor(name, tensors[name])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(tmp, target)
