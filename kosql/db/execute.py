@@ -134,9 +134,16 @@ def classify_error(message: str) -> str:
     return "runtime"
 
 
-def _make_authorizer(allowed: frozenset[str]) -> Any:
+def _make_authorizer(allowed: frozenset[str],
+                     denied_columns: frozenset[tuple[str, str]] = frozenset()) -> Any:
+    """``denied_columns``: ``(table, column)`` pairs (lower case; table ``'*'`` = any table) whose
+    reading is denied (the whole statement fails with 'not authorized')."""
     def authorizer(action: int, arg1: str | None, arg2: str | None,
                    db_name: str | None, trigger: str | None) -> int:
+        if action == sqlite3.SQLITE_READ and denied_columns and arg2 is not None:
+            col = arg2.lower()
+            if ((arg1 or "").lower(), col) in denied_columns or ("*", col) in denied_columns:
+                return sqlite3.SQLITE_DENY
         if action in _ALLOWED_ACTIONS or action == _SQLITE_RECURSIVE:
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_FUNCTION and arg2 is not None and arg2.lower() in allowed:
@@ -151,11 +158,14 @@ _DEFAULT_AUTHORIZER = _make_authorizer(ALLOWED_FUNCTIONS)
 
 def execute_on_connection(conn: sqlite3.Connection, sql: str, *, timeout: float = 5.0,
                           max_rows: int = 10000,
-                          extra_functions: Iterable[str] = ()) -> ExecResult:
+                          extra_functions: Iterable[str] = (),
+                          denied_columns: Iterable[tuple[str, str]] = ()) -> ExecResult:
     """Run one read-only statement on ``conn`` with the guards and limits of this module.
 
     The authorizer and progress handler are installed for the call and removed afterwards.
-    ``extra_functions`` extends :data:`ALLOWED_FUNCTIONS` (names of functions the caller registered).
+    ``extra_functions`` extends :data:`ALLOWED_FUNCTIONS` (names of functions the caller registered);
+    ``denied_columns`` are ``(table, column)`` pairs (table ``'*'``: any table) the statement may not
+    read, wherever it reads them (``forbidden``).
     """
     start = time.monotonic()
     if not sql or not sql.strip():
@@ -164,7 +174,9 @@ def execute_on_connection(conn: sqlite3.Connection, sql: str, *, timeout: float 
     if lead in FORBIDDEN_KEYWORDS:
         return _fail("forbidden", f"{lead.upper()} statements are not allowed (read-only evaluation)")
     extra = frozenset(f.lower() for f in extra_functions)
-    authorizer = _DEFAULT_AUTHORIZER if not extra else _make_authorizer(ALLOWED_FUNCTIONS | extra)
+    denied = frozenset((t.lower(), c.lower()) for t, c in denied_columns)
+    authorizer = (_DEFAULT_AUTHORIZER if not extra and not denied
+                  else _make_authorizer(ALLOWED_FUNCTIONS | extra, denied))
     deadline = start + max(0.0, timeout)
 
     def progress() -> int:
