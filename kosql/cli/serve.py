@@ -1,0 +1,108 @@
+"""`kosql serve`: an OpenAI-compatible model endpoint, the ask API and the web page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from kosql.models.base import Backend
+from kosql.models.registry import BACKEND_KINDS
+from kosql.models.resolve import DEFAULT_MODEL
+from kosql.serve.config import CHAT_PROMPTS, ServeConfig, config_help
+
+_HELP = config_help()
+
+
+@click.command(name="serve")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Model: an embedded name, a local folder or a hub id (the external server's model name "
+                   "with --backend openai).")
+@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model (hf backend).")
+@click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True,
+              help="Where generation runs: hf (in this process), openai (an external OpenAI-compatible "
+                   "server such as vLLM, with --base-url), fake (a fixed answer, for trying the server).")
+@click.option("--base-url", default=None, help="External OpenAI-compatible API root (--backend openai), "
+                                               "e.g. http://gpu-host:8000/v1.")
+@click.option("--upstream-key-env", default=None,
+              help="Environment variable holding the external server's API key (--backend openai).")
+@click.option("--upstream-endpoint", type=click.Choice(["completions", "chat"]), default="completions",
+              show_default=True, help="API of the external server used for prompts (--backend openai): "
+                                      "completions continues kosql's prompt verbatim.")
+@click.option("--db", default=None,
+              help="Database to ask: a SQLite file, a SQLAlchemy URL, or bundled:<name> (a database of the "
+                   "bundled dataset, e.g. bundled:hr). Without it only /v1 and /api/sql with a DDL work.")
+@click.option("--policy", default=None, help="Guard policy YAML [default: the built-in read-only policy].")
+@click.option("--allow-expensive", is_flag=True, help="Run queries whose cost check is over budget.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=_HELP["host"])
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help=_HELP["port"])
+@click.option("--api-key-env", default=None,
+              help="Environment variable holding the key clients must send (Authorization: Bearer KEY); "
+                   "unset = no key needed.")
+@click.option("--served-name", default=None, help="Model name at /v1/models [default: --model].")
+@click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help=_HELP["max_batch"])
+@click.option("--batch-window-ms", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help=_HELP["batch_window_ms"])
+@click.option("--max-queue", type=click.IntRange(min=1), default=64, show_default=True, help=_HELP["max_queue"])
+@click.option("--max-question-chars", type=click.IntRange(min=1), default=1000, show_default=True,
+              help=_HELP["max_question_chars"])
+@click.option("--chat-prompt", type=click.Choice(CHAT_PROMPTS), default="plain", show_default=True,
+              help=_HELP["chat_prompt"])
+@click.option("--feedback", "feedback_path", type=click.Path(path_type=Path), default=Path("kosql-feedback.jsonl"),
+              show_default=True, help=_HELP["feedback_path"])
+@click.option("--fake-sql", default="SELECT 1;", show_default=True, help="The fake backend's answer.")
+@click.option("--fake-batch-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Simulated model time per batch of the fake backend (seconds).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="info", show_default=True)
+def command(model: str, adapter: str | None, backend: str, base_url: str | None, upstream_key_env: str | None,
+            upstream_endpoint: str, db: str | None, policy: str | None, allow_expensive: bool, host: str,
+            port: int, api_key_env: str | None, served_name: str | None, max_batch: int, batch_window_ms: float,
+            max_queue: int, max_question_chars: int, chat_prompt: str, feedback_path: Path, fake_sql: str,
+            fake_batch_seconds: float, log_level: str) -> int:
+    """Serve a model over an OpenAI-compatible API, the ask API and a web page at http://HOST:PORT/.
+
+    Example: kosql serve --db bundled:hr, then open http://127.0.0.1:8000/ and ask in Korean.
+    """
+    from kosql.errors import UserError
+    from kosql.serve.app import build_state, create_app
+    from kosql.serve.live import serve_forever
+
+    key = None
+    if api_key_env:
+        key = os.environ.get(api_key_env, "").strip()
+        if not key:
+            raise UserError(f"The API key environment variable {api_key_env} is not set; export {api_key_env}=...")
+    config = ServeConfig(host=host, port=port, model_id=served_name or model, api_key=key, max_batch=max_batch,
+                         batch_window_ms=batch_window_ms, max_queue=max_queue,
+                         max_question_chars=max_question_chars, chat_prompt=chat_prompt,
+                         feedback_path=feedback_path)
+    gen_backend = _backend(backend, model, adapter, base_url, upstream_key_env, upstream_endpoint, fake_sql,
+                           fake_batch_seconds)
+    state = build_state(config, gen_backend, db=db, policy=policy, allow_expensive=allow_expensive)
+    shown = "0.0.0.0" if host in ("", "0.0.0.0") else host
+    click.echo(f"kosql serve: model {config.model_id} ({gen_backend.name}), "
+               f"database {state.db_label or 'none'}; page http://{shown}:{port}/ , API http://{shown}:{port}/v1"
+               + (f"; feedback -> {feedback_path}" if state.feedback else ""), err=True)
+    serve_forever(create_app(state), host, port, log_level=log_level)
+    return 0
+
+
+def _backend(kind: str, model: str, adapter: str | None, base_url: str | None, key_env: str | None,
+             endpoint: str, fake_sql: str, fake_batch_seconds: float) -> Backend:
+    from kosql.errors import UserError
+    from kosql.models.registry import load_backend
+
+    if kind == "openai":
+        if not base_url:
+            raise UserError("--backend openai needs --base-url (the external server's API root).")
+        return load_backend("openai", model, adapter=adapter, base_url=base_url, api_key_env=key_env,
+                            endpoint=endpoint)
+    if base_url:
+        raise UserError("--base-url is for --backend openai only.")
+    if kind == "fake":
+        from kosql.serve.fakes import TimedBackend, fixed_backend
+
+        return TimedBackend(fixed_backend(fake_sql, name=f"fake:{model}"), batch_seconds=fake_batch_seconds)
+    return load_backend(kind, model, adapter=adapter)

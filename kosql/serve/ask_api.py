@@ -1,0 +1,150 @@
+"""The page's API: ``/api/sql``, ``/api/ask``, ``/api/run`` and ``/api/feedback``.
+
+All of them go through :class:`kosql.ask.Asker`, the same path as `kosql ask`: the prompt and SQL
+extraction come from it, generation from the server's micro-batcher, and the guard, cost check and
+read-only execution from ``Asker.run_sql`` (in a worker thread). ``/api/run`` re-runs SQL the user
+edited through the same guard.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from kosql.models.base import GenerationParams
+from kosql.prompts import STOP_STRINGS, make_prompt
+from kosql.serve.chart import chart_spec
+from kosql.serve.errors import APIError, check_api_key
+from kosql.serve.feedback import feedback_row
+from kosql.serve.state import ServeState
+from kosql.sql.extract import extract_sql
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SqlRequest(_Body):
+    question: str
+    ddl: str | None = None
+
+
+class AskRequest(_Body):
+    question: str
+
+
+class RunRequest(_Body):
+    sql: str
+    question: str = ""
+
+
+class FeedbackRequest(_Body):
+    question: str
+    sql: str
+    kind: Literal["correct", "corrected"]
+    model_sql: str | None = None
+
+
+def _question(state: ServeState, text: str, *, required: bool = True) -> str:
+    question = text.strip()
+    if required and not question:
+        raise APIError(400, "The question is empty: write a question first.", code="empty_question",
+                       param="question")
+    limit = state.config.max_question_chars
+    if len(question) > limit:
+        raise APIError(400, f"The question is {len(question)} characters long; at most {limit} are accepted.",
+                       code="question_too_long", param="question")
+    return question
+
+
+def _asker(state: ServeState) -> Any:
+    if state.asker is None:
+        raise APIError(400, "This server has no database: start it with --db to ask questions.", code="no_database")
+    return state.asker
+
+
+def _params(state: ServeState) -> GenerationParams:
+    return GenerationParams(max_new_tokens=state.config.sql_max_tokens, stop=STOP_STRINGS,
+                            batch_size=state.config.max_batch)
+
+
+async def _generate_sql(state: ServeState, prompt: str) -> tuple[str, float]:
+    """(generated text, seconds from queueing to the answer)."""
+    start = time.perf_counter()
+    gens = await state.batcher.generate([prompt], _params(state))
+    return gens[0].text, time.perf_counter() - start
+
+
+def _answer(result: Any, extra_timings: dict[str, float] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = result.to_dict()
+    if extra_timings:
+        out["timings"] = {**(out.get("timings") or {}), **{k: round(v, 4) for k, v in extra_timings.items()}}
+    out["chart"] = chart_spec(out.get("columns") or [], out.get("rows") or []) if not out.get("error") else None
+    return out
+
+
+def ask_router(state: ServeState) -> APIRouter:
+    """The /api routes of one server."""
+
+    def auth(request: Request) -> None:
+        check_api_key(request, state.config.api_key)
+
+    router = APIRouter(prefix="/api", dependencies=[Depends(auth)])
+
+    @router.post("/sql")
+    async def sql(req: SqlRequest) -> dict[str, Any]:
+        question = _question(state, req.question)
+        if req.ddl and req.ddl.strip():
+            prompt, tables = make_prompt(req.ddl.strip(), question), []
+            text, seconds = await _generate_sql(state, prompt)
+            answer = extract_sql(text)
+        else:
+            asker = _asker(state)
+            prompt, tables = asker.prompt(question)
+            text, seconds = await _generate_sql(state, prompt)
+            answer = asker.extract_sql(text)
+        return {"question": question, "sql": answer, "generated": text, "tables": tables,
+                "timings": {"generate": round(seconds, 4)}}
+
+    @router.post("/ask")
+    async def ask(req: AskRequest) -> dict[str, Any]:
+        question = _question(state, req.question)
+        asker = _asker(state)
+        prompt, tables = asker.prompt(question)
+        text, seconds = await _generate_sql(state, prompt)
+        answer = asker.extract_sql(text)
+        result = await run_in_threadpool(asker.run_sql, question, answer, tables=tables)
+        return _answer(result, {"generate": seconds})
+
+    @router.post("/run")
+    async def run(req: RunRequest) -> dict[str, Any]:
+        question = _question(state, req.question, required=False)
+        if not req.sql.strip():
+            raise APIError(400, "The SQL is empty: write a query first.", code="empty_sql", param="sql")
+        if len(req.sql) > state.config.max_prompt_chars:
+            raise APIError(400, "The SQL is too long.", code="sql_too_long", param="sql")
+        asker = _asker(state)
+        result = await run_in_threadpool(asker.run_sql, question, req.sql)
+        return _answer(result)
+
+    @router.post("/feedback")
+    async def feedback(req: FeedbackRequest) -> dict[str, Any]:
+        question = _question(state, req.question)
+        asker = _asker(state)
+        if not req.sql.strip():
+            raise APIError(400, "The SQL is empty: there is nothing to save.", code="empty_sql", param="sql")
+        checked = await run_in_threadpool(asker.run_sql, question, req.sql)  # the same guard as a run
+        if checked.error:
+            raise APIError(400, f"This SQL is not saved: {checked.error}", code="refused_sql", param="sql")
+        if state.feedback is None:
+            raise APIError(400, "This server does not save feedback.", code="no_feedback_file")
+        row = feedback_row(db_id=state.db_id or "db", context=asker.ddl, question=question, sql=req.sql,
+                           kind=req.kind, model_sql=req.model_sql, db_path=state.db_path)
+        await run_in_threadpool(state.feedback.append, row)
+        return {"saved": True, "id": row["id"], "path": str(state.feedback.path)}
+
+    return router
