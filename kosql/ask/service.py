@@ -19,8 +19,8 @@ from kosql.ask.cost import judge_cost
 from kosql.ask.schema import merge_comments, render_ddl, schema_columns
 from kosql.ask.select import estimate_tokens, select_tables
 from kosql.errors import UserError
-from kosql.models.base import Backend, GenerationParams
-from kosql.prompts import make_prompt
+from kosql.models.base import Backend, GenerationParams, backend_tokenizer
+from kosql.prompts import build_prompt
 from kosql.sql.extract import extract_sql
 from kosql.sql.guard import Policy, Verdict, check_policy_tables, check_sql, load_policy
 
@@ -62,13 +62,14 @@ class Asker:
     def __init__(self, db: str, *, backend: Backend | None = None, policy: Policy | None = None,
                  allow_expensive: bool = False, params: GenerationParams | None = None,
                  prompt_budget: int = DEFAULT_PROMPT_BUDGET, comments_ddl: str | None = None,
-                 connector: Connector | None = None) -> None:
+                 connector: Connector | None = None, prompt_format: str = "seed") -> None:
         self.connector = connector or open_database(db)
         self.backend = backend
         self.policy = policy or load_policy(None)
         self.allow_expensive = allow_expensive
         self.params = params or GenerationParams(max_new_tokens=200)
         self.prompt_budget = prompt_budget
+        self.prompt_format = prompt_format
         self.schema = self.connector.schema()
         if not self.schema.tables:
             raise UserError(f"--db: the database {self.connector.url} has no tables.")
@@ -102,7 +103,9 @@ class Asker:
         sub = Schema({n: self.schema.tables[n] for n in readable}, self.schema.dialect)
         selection = select_tables(sub, question, self._render, budget=self.prompt_budget,
                                   count_tokens=estimate_tokens)
-        return make_prompt(self._render(selection.tables), question), selection.tables
+        tokenizer = backend_tokenizer(self.backend) if self.backend is not None else None
+        text = build_prompt(self._render(selection.tables), question, self.prompt_format, tokenizer=tokenizer)
+        return text, selection.tables
 
     def extract_sql(self, generated_text: str) -> str:
         """The SQL in a model's output (code fences, chatter and a second statement cut)."""

@@ -1,0 +1,121 @@
+"""`kosql ask`: ask a live database a question in Korean; the SQL is guarded, cost-checked and run
+read-only (torch is imported only when the model is loaded)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kosql.models.registry import BACKEND_KINDS
+from kosql.models.resolve import DEFAULT_MODEL
+
+
+@click.command(name="ask")
+@click.argument("question")
+@click.option("--db", required=True, help="The database: a SQLite file or a SQLAlchemy URL "
+                                          "(postgresql://user:password@host:port/dbname).")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Model: an embedded name, a local folder or a hub id.")
+@click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True)
+@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
+@click.option("--policy", "policy_path", default=None,
+              help="Guard policy YAML [default: kosql's built-in policy].")
+@click.option("--allow-expensive", is_flag=True, help="Run a query even when the cost check finds it over budget.")
+@click.option("--sql", "given_sql", default=None, help="Skip the model: guard, cost-check and run this SQL.")
+@click.option("--comments", "comments_file", default=None,
+              help="DDL file with COMMENTs (e.g. Korean column names) merged into the schema's DDL "
+                   "(SQLite stores no comments).")
+@click.option("--prompt-budget", type=click.IntRange(min=50), default=1500, show_default=True,
+              help="Most DDL tokens in the prompt; bigger schemas are cut to the tables the question needs.")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (openai backend).")
+@click.option("--show-prompt", is_flag=True, help="Print the prompt sent to the model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def command(question: str, db: str, model: str, backend: str, adapter: str | None, policy_path: str | None,
+            allow_expensive: bool, given_sql: str | None, comments_file: str | None, prompt_budget: int,
+            max_new_tokens: int, base_url: str | None, show_prompt: bool, as_json: bool) -> int:
+    """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed."""
+    from kosql.ask.service import Asker
+    from kosql.errors import UserError
+    from kosql.models.base import GenerationParams
+    from kosql.sql.guard import load_policy
+
+    policy = load_policy(policy_path)
+    comments = None
+    if comments_file is not None:
+        try:
+            comments = Path(comments_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--comments: cannot read '{comments_file}' ({exc.strerror}).") from None
+    asker = Asker(db, policy=policy, allow_expensive=allow_expensive, prompt_budget=prompt_budget,
+                  comments_ddl=comments, params=GenerationParams(max_new_tokens=max_new_tokens))
+    try:
+        for line in asker.write_privileges():
+            click.echo(f"Warning: the database role can write ({line}); connect as a read-only role "
+                       "(docs/ask.md).", err=True)
+        if given_sql is not None:
+            _, tables = asker.prompt(question)
+            result = asker.run_sql(question, given_sql, tables=tables)
+        else:
+            asker.backend = _load_backend(backend, model, adapter, base_url)
+            asker.prompt_format = _prompt_format(adapter or model)
+            if show_prompt:
+                click.echo(asker.prompt(question)[0], err=True)
+            result = asker.ask(question)
+    finally:
+        asker.close()
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        _print(result)
+    return 0 if result.error is None else 1
+
+
+def _load_backend(kind: str, model: str, adapter: str | None, base_url: str | None) -> Any:
+    from kosql.models.registry import load_backend
+
+    opts: dict[str, Any] = {}
+    if base_url is not None:
+        if kind != "openai":
+            raise click.UsageError("--base-url works with the openai backend only.")
+        opts["base_url"] = base_url
+    click.echo(f"Loading {model} ({kind}) ...", err=True)
+    return load_backend(kind, model, adapter=adapter, **opts)
+
+
+def _prompt_format(model_or_adapter: str) -> str:
+    try:
+        from kosql.runinfo import trained_prompt_format
+    except ImportError:  # pragma: no cover
+        return "seed"
+    return trained_prompt_format(model_or_adapter) or "seed"
+
+
+def _print(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    console.print(f"[bold]Tables in the prompt:[/bold] {', '.join(result.tables) or '-'}")
+    console.print(f"[bold]SQL:[/bold] {result.sql or '(none)'}")
+    verdict = result.verdict
+    if verdict.allowed:
+        notes = f" ({'; '.join(verdict.notes)})" if verdict.notes else ""
+        console.print(f"[bold]Guard:[/bold] allowed{notes}\n[bold]Runs:[/bold] {verdict.sql}")
+    else:
+        console.print(f"[bold]Guard:[/bold] refused: {verdict.reason}")
+    if result.cost:
+        console.print(f"[bold]Cost:[/bold] {result.cost}")
+    if result.error:
+        console.print(f"[bold red]Not run:[/bold red] {result.error}" if not result.columns
+                      else f"[red]{result.error}[/red]")
+        return
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    console.print(table)
+    more = " (more rows exist; the policy's max_rows caps them)" if result.truncated else ""
+    console.print(f"{len(result.rows)} rows{more}.")
