@@ -28,6 +28,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "quickstart": ("kosql.cli.quickstart", "Run the whole pipeline on the embedded defaults."),
     "sweep": ("kosql.cli.sweep", "Run a grid of train -> generate -> eval experiments."),
     "analyze": ("kosql.cli.analyze", "Show where a model fails most, with examples."),
+    "guard": ("kosql.cli.guard", "Check SQL against a guard policy (read-only, denied columns, LIMIT)."),
+    "ask": ("kosql.cli.ask", "Ask a SQLite or PostgreSQL database a question in Korean, safely."),
     "serve": ("kosql.cli.serve", "Serve a model: OpenAI-compatible API, ask API and a web page."),
 }
 
