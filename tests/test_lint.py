@@ -7,18 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool(name: str) -> str:
+    """The tool next to this Python, else on PATH; missing is a failure, since the dev extra
+    (``bash scripts/setup.sh --dev``) installs it."""
     exe = Path(sys.executable).with_name(name)
     if exe.exists():
         return str(exe)
     found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed")
+    assert found is not None, f"{name} is not installed; run bash scripts/setup.sh --dev"
     return found
 
 

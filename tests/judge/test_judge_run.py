@@ -61,8 +61,8 @@ def test_judge_run_with_faults_one_result_per_row(server: FakeOpenAIServer, tmp_
             if rec["verdict"] != "unparsed":
                 i = int(rec["id"])
                 assert rec["verdict"] == ("yes" if i % 3 else "no")
-        else:
-            assert rec["verdict"] is None and rec["error_kind"] in ("bad_json", "error_body")
+        else:  # an error body or a non-JSON body is retried like any transient error
+            assert rec["verdict"] is None and rec["attempts"] == 6
     kinds = Counter(r.get("error_kind") or r["verdict"] for r in lines)
     assert kinds["yes"] + kinds["no"] > 30
 
@@ -86,16 +86,17 @@ def test_judge_run_resume_sends_only_missing(server: FakeOpenAIServer, tmp_path:
     assert run.sent == 0 and server.log.snapshot()["entries"] == []
 
 
-def test_judge_run_failed_rows_kept_then_retried_on_request(server: FakeOpenAIServer, tmp_path: Path) -> None:
+def test_judge_run_failed_rows_retried_by_default_or_kept_on_request(server: FakeOpenAIServer,
+                                                                     tmp_path: Path) -> None:
     examples, preds = _examples(6)
     preds["2"] += " /*fault:400,400*/"  # a 400 twice: not retried within a run
     items = build_items(examples, preds)
-    settings = JudgeSettings(models=["fake-judge"])
+    settings = JudgeSettings(models=["fake-judge"], retry_failed=False)
     run_judge(items, settings, _cfg(server), tmp_path, progress=False)
     [failed] = [r for r in _lines(tmp_path) if r["status"] == "failed"]
     assert failed["id"] == "2" and failed["error_kind"] == "http_400" and failed["attempts"] == 1
-    assert run_judge(items, settings, _cfg(server), tmp_path, progress=False).sent == 0
-    settings.retry_failed = True
+    assert run_judge(items, settings, _cfg(server), tmp_path, progress=False).sent == 0  # kept
+    settings = JudgeSettings(models=["fake-judge"])  # the default: a rerun retries failed rows
     run = run_judge(items, settings, _cfg(server), tmp_path, progress=False)  # attempt 2: another 400
     assert run.sent == 1
     run = run_judge(items, settings, _cfg(server), tmp_path, progress=False)  # attempt 3: succeeds
@@ -119,10 +120,11 @@ def test_judge_run_invalid_model_is_one_sentence(server: FakeOpenAIServer, tmp_p
     items = build_items(examples, preds)
     with pytest.raises(UserError, match="has no model 'nope'"):
         run_judge(items, JudgeSettings(models=["nope"]), _cfg(server), tmp_path, progress=False)
+    assert not (tmp_path / "judgments.jsonl").exists()  # stopped by the /models check: no file made
     server.config.models_endpoint = False  # no /models: the first request's 404 tells
     with pytest.raises(UserError, match=r"has no model 'nope' \(HTTP 404 model_not_found\)"):
         run_judge(items, JudgeSettings(models=["nope"]), _cfg(server), tmp_path, progress=False)
-    assert not (tmp_path / "judgments.jsonl").exists() or _lines(tmp_path) == []
+    assert (tmp_path / "judgments.jsonl").read_text(encoding="utf-8") == ""  # no judgment recorded
 
 
 def test_judge_majority_vote_and_report(server: FakeOpenAIServer, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import pytest
 from kosql.models.base import GenerationParams
 from kosql.models.cpu import cpu_count, default_threads
 from kosql.models.prefix import MIN_SHARED_PREFIX, common_prefix_len, prefix_runs
-from kosql.prompts import STOP_STRINGS
 
 
 def test_common_prefix_keeps_one_own_token_per_row() -> None:
@@ -50,11 +49,8 @@ def test_default_threads_cores_or_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_threads() == cpu_count()
 
 
-def test_generation_params_defaults() -> None:
-    p = GenerationParams()
-    assert (p.max_new_tokens, p.temperature, p.top_p, p.num_return_sequences, p.batch_size, p.seed) == (
-        128, 0.0, 1.0, 1, 8, 0)
-    assert p.stop == STOP_STRINGS and p.greedy
+def test_generation_is_greedy_at_temperature_zero_only() -> None:
+    assert GenerationParams(temperature=0.0).greedy
     assert not GenerationParams(temperature=0.7).greedy
 
 
