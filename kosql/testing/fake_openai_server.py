@@ -1,7 +1,20 @@
 """A fault-injecting OpenAI-compatible server on 127.0.0.1, for tests, benchmarks and trying
-`kosql judge` by hand without an API key::
+`kosql judge` by hand without an API key.
+
+A supported testing helper: its endpoints, answers, fault kinds and the classes below
+(``FakeOpenAIServer``, ``ServerConfig``, ``FAULT_KINDS``) are kept stable for users who test their
+own code against kosql's OpenAI paths (``kosql judge``, ``kosql generate --backend openai``). It
+uses the standard library only and is never imported by kosql's other modules. From the shell::
 
     python -m kosql.testing.fake_openai_server --port 8089 --faults 0.1 --latency 0.05
+
+From Python (a free port, served in a daemon thread)::
+
+    from kosql.testing.fake_openai_server import FakeOpenAIServer, ServerConfig
+
+    with FakeOpenAIServer(ServerConfig(faults=0.1, seed=1)) as server:
+        ...  # point an OpenAI client at server.base_url ("http://127.0.0.1:<port>/v1")
+        print(server.log.snapshot())  # every request and its outcome
 
 Endpoints: ``GET /v1/models``, ``POST /v1/chat/completions``, ``POST /v1/completions``,
 ``GET /_stats`` (request log as JSON), ``POST /_reset`` (clear the log).
