@@ -9,6 +9,7 @@ edited through the same guard.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -68,8 +69,10 @@ def _asker(state: ServeState) -> Any:
 
 
 def _params(state: ServeState) -> GenerationParams:
-    return GenerationParams(max_new_tokens=state.config.sql_max_tokens, stop=STOP_STRINGS,
-                            batch_size=state.config.max_batch)
+    """The Asker's generation settings (those of `kosql ask`), batched up to the server's batch size."""
+    base = getattr(state.asker, "params", None) or GenerationParams(max_new_tokens=state.config.sql_max_tokens,
+                                                                    stop=STOP_STRINGS)
+    return replace(base, batch_size=state.config.max_batch)
 
 
 async def _generate_sql(state: ServeState, prompt: str) -> tuple[str, float]:
