@@ -16,7 +16,7 @@ from typing import Any
 from kosql.data.rows import Example, write_jsonl
 from kosql.data.synth.catalog2 import DOMAINS, HELDOUT_DOMAINS
 from kosql.data.synth.domains import Domain, display_ddl
-from kosql.data.synth.generate import TEMPLATES, Candidate, Quota, build_database, generate_domain
+from kosql.data.synth.generate import TEMPLATES, Candidate, Claimed, Quota, build_database, generate_domain
 from kosql.data.synth.values import fill_domain
 from kosql.errors import UserError
 from kosql.progress import ProgressBar
@@ -97,6 +97,7 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
     by_split: dict[str, list[Example]] = {"train": [], "dev": [], "in_domain": [], "heldout_domain": []}
     stats_rows: list[tuple[Domain, Candidate]] = []
     db_rows: dict[str, dict[str, int]] = {}
+    claimed: Claimed = {}  # normalized SQL -> [(split, question)], across domains
     task = ProgressBar("generating domains", len(DOMAINS), enabled=progress)
     task.start()
     for domain in DOMAINS:
@@ -108,7 +109,8 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
         db_rows[domain.db_id] = {t: len(r) for t, r in rows.items()}
         conn = build_database(domain, rows, out / "dbs" / f"{domain.db_id}.sqlite")
         try:
-            result = generate_domain(domain, rows, conn, quota, seed=seed, focus=frozenset(tags))
+            result = generate_domain(domain, rows, conn, quota, seed=seed, focus=frozenset(tags),
+                                     claimed=claimed)
         finally:
             conn.close()
         ddl = display_ddl(domain, comments=comments)
@@ -121,6 +123,7 @@ def generate_dataset(out_dir: str | Path, *, seed: int = 0, per_domain: int | No
         random.Random(f"kosql-synth-shuffle:{seed}:{name}").shuffle(rows_)
     test = by_split["heldout_domain"] + by_split["in_domain"]
     random.Random(f"kosql-synth-shuffle:{seed}:test").shuffle(test)
+    check_no_leaks(by_split["train"], by_split["dev"], test)
     files = [out / "train.jsonl", out / "dev.jsonl", out / "test.jsonl"]
     write_jsonl(files[0], by_split["train"])
     write_jsonl(files[1], by_split["dev"])
@@ -186,6 +189,19 @@ def render_stats(summary: SynthSummary, rows: list[tuple[Domain, Candidate]],
             shown.add(c.template)
             lines.append(f"- `{d.db_id}` {c.question}  \n  `{c.sql}`")
     return "\n".join(lines) + "\n"
+
+
+def check_no_leaks(train: list[Example], dev: list[Example], test: list[Example]) -> None:
+    """Refuse a dataset where a dev or test row repeats a train row (the split's leak check,
+    :func:`kosql.data.split.find_leaks`: same normalized SQL and a near-same question; 0 allowed)."""
+    from kosql.data.split import find_leaks
+
+    for name, rows in (("dev", dev), ("test", test)):
+        leaks, _ = find_leaks(train, rows)
+        if leaks:
+            first = leaks[0]
+            raise RuntimeError(f"the generated {name} split has {len(leaks)} rows that repeat train rows "
+                               f"(first: {first.test_id} = {first.train_id}); the generator must not do that")
 
 
 def _cache_root() -> Path:

@@ -2,7 +2,11 @@
 
 Rows of a training domain are routed by their normalized SQL: every distinct SQL belongs to exactly
 one of train / dev / in_domain, so an in-domain test row's SQL (and question) never appears in
-train. Every row of a held-out domain is ``heldout_domain``.
+train. Every row of a held-out domain is ``heldout_domain``. Across domains (``claimed``, shared by
+every domain of a dataset), a row is rejected when another domain put the same SQL with a near-same
+question (the split's leak check, :func:`kosql.data.split.question_similarity`) into another split:
+domains with the same table and column names (``customers.city`` in shop and bank) would otherwise
+put a copy of a train row into dev or test.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kosql.data.split import DEFAULT_LEAK_THRESHOLD, question_similarity
 from kosql.data.synth.context import Gen
 from kosql.data.synth.domains import Domain, sqlite_ddl
 from kosql.data.synth.templates import SINGLE_TEMPLATES, Template
@@ -23,6 +28,7 @@ from kosql.data.synth.values import Rows
 from kosql.sql.features import sql_features, sql_hardness
 
 TEMPLATES: tuple[Template, ...] = SINGLE_TEMPLATES + MULTI_TEMPLATES
+Claimed = dict[str, list[tuple[str, str]]]  # normalized SQL -> (split, question) of earlier domains
 EMPTY_SHARE_CAP = 0.03  # at most this share of a domain's rows may have an empty gold result
 
 
@@ -99,10 +105,16 @@ def _is_empty(result: list[tuple[Any, ...]]) -> bool:
 
 
 def generate_domain(domain: Domain, rows: Rows, conn: sqlite3.Connection, quota: Quota, *,
-                    seed: int, focus: frozenset[str] = frozenset()) -> DomainResult:
-    """Instantiate templates until the quota of every split is met (or attempts run out)."""
+                    seed: int, focus: frozenset[str] = frozenset(),
+                    claimed: Claimed | None = None) -> DomainResult:
+    """Instantiate templates until the quota of every split is met (or attempts run out).
+
+    ``claimed`` (normalized SQL -> [(split, question)]) holds the rows of the domains generated
+    before; a row that would repeat one of them in another split is rejected, new rows are added.
+    """
     rng = random.Random(f"kosql-synth-questions:{seed}:{domain.db_id}")
-    router = _Router(quota, rng, conn, Gen(domain=domain, rows=rows, rng=rng))
+    router = _Router(quota, rng, conn, Gen(domain=domain, rows=rows, rng=rng),
+                     {} if claimed is None else claimed)
     weights = [t.weight for t in TEMPLATES]
     max_attempts = 40 * quota.total() + 200
     while router.wanted() and router.out.attempts < max_attempts:
@@ -130,8 +142,9 @@ class _Router:
     one question) belongs to one split only, held-out domains fill ``heldout_domain``, and at most
     ``EMPTY_SHARE_CAP`` of the rows may have an empty result."""
 
-    def __init__(self, quota: Quota, rng: random.Random, conn: sqlite3.Connection, gen: Gen) -> None:
-        self.rng, self.conn, self.gen = rng, conn, gen
+    def __init__(self, quota: Quota, rng: random.Random, conn: sqlite3.Connection, gen: Gen,
+                 claimed: Claimed) -> None:
+        self.rng, self.conn, self.gen, self.claimed = rng, conn, gen, claimed
         self.out = DomainResult()
         self.left = {"train": quota.train, "dev": quota.dev, "in_domain": quota.in_domain,
                      "heldout_domain": quota.heldout_domain}
@@ -161,6 +174,9 @@ class _Router:
         split = self._split(norm, question, split_hint)
         if split is None:
             return False
+        if self._leaks(norm, question, split):
+            self.out.rejected_dup += 1
+            return False
         features = sql_features(sql)
         if need and not need.intersection(features):
             return False
@@ -169,6 +185,7 @@ class _Router:
             return False
         self.seen.add((norm, question))
         self.sql_split[norm] = split
+        self.claimed.setdefault(norm, []).append((split, question))
         self.question_split[question] = split
         if split_hint is None:
             self.left[split] -= 1
@@ -196,6 +213,11 @@ class _Router:
         if self.left[split] <= 0 and split_hint is None:
             return None
         return split
+
+    def _leaks(self, norm: str, question: str, split: str) -> bool:
+        """Whether another split already has this SQL with a near-same question (another domain)."""
+        return any(s != split and question_similarity(q, question) >= DEFAULT_LEAK_THRESHOLD
+                   for s, q in self.claimed.get(norm, ()))
 
     def _executes(self, sql: str) -> bool | None:
         """Whether the SQL's result is empty; None when it fails or the empty-result cap is reached."""
