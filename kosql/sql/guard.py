@@ -18,6 +18,7 @@ lowered to ``Policy.max_rows``. Pure: no I/O except :func:`load_policy`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,8 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from kosql.errors import UserError
 from kosql.sql.guard_functions import ALLOWED_FUNCTION_CLASSES, ALLOWED_FUNCTION_NAMES, NEVER_ALLOWED
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is a refusal here
 
 # Write, DDL and control nodes: refused wherever they appear in the tree.
 _FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = tuple(
@@ -189,6 +192,8 @@ def _check_structure(tree: exp.Expr, policy: Policy) -> None:
 
 
 def _check_function(node: exp.Func, extra: set[str]) -> None:
+    if isinstance(node, exp.Connector | exp.Binary | exp.Unary):  # AND, OR, operators
+        return
     if isinstance(node, exp.Anonymous):
         name = str(node.name).lower()
         if name in NEVER_ALLOWED or (name not in ALLOWED_FUNCTION_NAMES and name not in extra):
@@ -249,9 +254,24 @@ def _check_tables_and_columns(tree: exp.Expr, policy: Policy, schema: SchemaColu
         _check_stars(scope, policy, schema, notes)
     if not policy.denied_columns:
         return
-    for scope in traverse_scope(tree):  # stars may have been expanded: walk the final tree
-        for column in scope.columns:
+    by_node = {id(s.expression): s for s in traverse_scope(tree)}  # after any '*' expansion
+    for column in tree.find_all(exp.Column):
+        scope = _scope_of(column, by_node)
+        if scope is not None:
             _check_column(column, scope, policy, schema)
+        elif column.name.lower() in {e.rpartition(".")[2].lower() for e in policy.denied_columns}:
+            raise Refused(f"The column '{column.name}' is denied by the policy.")  # no scope: be strict
+
+
+def _scope_of(node: exp.Expr, by_node: dict[int, Scope]) -> Scope | None:
+    """The innermost scope whose SELECT holds ``node``."""
+    current: exp.Expr | None = node.parent
+    while current is not None:
+        found = by_node.get(id(current))
+        if found is not None:
+            return found
+        current = current.parent
+    return None
 
 
 def _check_stars(scope: Scope, policy: Policy, schema: SchemaColumns | None, notes: list[str]) -> None:
