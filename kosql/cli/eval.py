@@ -1,6 +1,7 @@
 """`kosql eval`: score predictions by execution (EX), test-suite EX and exact match.
 
-Thin: load the dataset (``db_path`` resolved against the data file's folder), read the predictions
+Thin: load the dataset (:func:`kosql.data.resolve.load_dataset`, so ``bundled:small`` works; ``db_path``
+resolved against the data file's folder), read the predictions
 (``--pred gold`` scores the gold SQL against itself), call
 :func:`kosql.evaluate.api.evaluate_predictions`, write the outputs, print a summary table.
 Never imports torch.
@@ -13,28 +14,7 @@ from typing import Any
 
 import click
 
-from kosql.data.rows import Example
 from kosql.errors import UserError
-
-
-def resolve_db_paths(examples: list[Example], data_path: Path) -> None:
-    """Make every row's ``db_path`` absolute (relative paths are relative to the data file's folder)
-    and check that each database file exists."""
-    base = data_path if data_path.is_dir() else data_path.parent
-    checked: dict[str, bool] = {}
-    for ex in examples:
-        raw = ex.db_path
-        if not raw:
-            continue
-        path = Path(raw).expanduser()
-        if not path.is_absolute():
-            path = base / path
-        resolved = str(path.resolve())
-        ex.extra["db_path"] = resolved
-        if resolved not in checked:
-            checked[resolved] = path.is_file()
-        if not checked[resolved]:
-            raise UserError(f"{data_path}: row {ex.id!r} has db_path {raw!r} but {resolved} does not exist.")
 
 
 def _fmt(acc: dict[str, Any] | None) -> str:
@@ -85,8 +65,9 @@ def print_summary(metrics: dict[str, Any], out_dir: Path | None) -> None:
 
 
 @click.command("eval")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="Dataset file (JSONL/CSV/...) with gold SQL; db_path relative to its folder.")
+@click.option("--data", "data", required=True,
+              help="Dataset with gold SQL: a file (JSONL/CSV/...; db_path relative to its folder), a folder "
+                   "with test.jsonl or 'bundled:<size>' (its test split).")
 @click.option("--pred", "pred", required=True,
               help="Predictions JSONL (keys id + pred/sql/gen_sql), or 'gold' to score gold itself.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
@@ -99,19 +80,17 @@ def print_summary(metrics: dict[str, Any], out_dir: Path | None) -> None:
 @click.option("--no-testsuite", is_flag=True, help="Skip test-suite EX (rows without a database get EM only).")
 @click.option("--max-rows", type=int, default=10000, show_default=True, help="Row cap per query result.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(data: Path, pred: str, out: Path | None, timeout: float, k: int, workers: int,
+def command(data: str, pred: str, out: Path | None, timeout: float, k: int, workers: int,
             no_testsuite: bool, max_rows: int, quiet: bool) -> int:
     """Score predictions by execution accuracy, test-suite EX and exact match."""
-    from kosql.data.load import load_examples
+    from kosql.data.resolve import check_db_paths, load_dataset
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
     from kosql.evaluate.predictions import gold_predictions, read_predictions
 
     if timeout <= 0 or k < 1 or workers < 1 or max_rows < 1:
         raise UserError("--timeout, --k, --workers and --max-rows must be positive.")
-    examples = load_examples(data)
-    if not examples:
-        raise UserError(f"{data}: has no rows.")
-    resolve_db_paths(examples, data)
+    examples = load_dataset(data, "test")
+    check_db_paths(examples, data)
     if pred == "gold":
         preds = gold_predictions(examples)
         out_dir = out or Path("eval-gold")
@@ -122,11 +101,15 @@ def command(data: Path, pred: str, out: Path | None, timeout: float, k: int, wor
         click.echo(f"note: {len(preds.missing)} rows have no prediction (scored as empty_prediction).", err=True)
     if preds.unknown:
         click.echo(f"note: {len(preds.unknown)} predictions have ids not in the dataset (ignored).", err=True)
+    if preds.failed:
+        click.echo(f"note: {len(preds.failed)} rows failed to generate (category generation_failed, left out "
+                   "of accuracy); rerun kosql generate to retry them.", err=True)
     report = evaluate_predictions(examples, preds.by_id, testsuite="never" if no_testsuite else "auto",
                                   k=k, timeout=timeout, workers=workers, progress=not quiet,
-                                  max_rows=max_rows)
+                                  max_rows=max_rows, failed=preds.failed)
     report.metrics["settings"].update(data=str(data), pred=str(pred), keyed_by=preds.keyed_by,
-                                      missing_predictions=len(preds.missing))
+                                      missing_predictions=len(preds.missing),
+                                      generation_failed=len(preds.failed))
     write_eval_outputs(report, out_dir)
     print_summary(report.metrics, out_dir)
     return 0

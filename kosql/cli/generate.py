@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -12,7 +13,9 @@ from kosql.prompts import PROMPT_FORMATS
 
 
 @click.command(name="generate")
-@click.option("--data", "data", required=True, help="Dataset file (JSONL/CSV/...) with context and question.")
+@click.option("--data", "data", required=True,
+              help="Dataset with context and question: a file (JSONL/CSV/...), a folder with test.jsonl or "
+                   "'bundled:<size>' (its test split).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="smollm2-135m / gemma3-270m (embedded), a local folder or a hub id.")
 @click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True)
@@ -39,9 +42,12 @@ from kosql.prompts import PROMPT_FORMATS
 @click.option("--repair-beams", type=click.IntRange(min=0), default=0, show_default=True,
               help="Schema-checked decoding: SQL that does not compile against the row's DDL (unknown "
                    "column or table, syntax error) is replaced by the best of N beam-search candidates "
-                   "that does (0 = off; N >= 2). Uses the DDL only, never the database's rows.")
+                   "that does (0 = off; N >= 2; the openai and vllm backends sample N candidates at "
+                   "temperature 0.7 instead). Uses the DDL only, never the database's rows.")
 @click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
-@click.option("--out", "out", required=True, help="Predictions JSONL to write (resumed when it exists).")
+@click.option("--out", "out", required=True,
+              help="Predictions JSONL to write (resumed when it exists and was made with the same model, "
+                   "adapter, prompt format and decoding; never the --data file).")
 def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str | None, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
             base_url: str | None, api_key_env: str | None, endpoint: str | None, rpm: float | None,
@@ -49,17 +55,19 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     """Generate SQL for every row of --data into --out (rerun to resume after an interruption)."""
     from rich.console import Console
 
-    from kosql.data.load import load_examples
+    from kosql.data.resolve import load_dataset, resolve_source
+    from kosql.data.save import refuse_overwrite
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
-    from kosql.models.runner import generate_predictions, repair_summary
+    from kosql.models.runner import generate_predictions, is_failed, repair_summary
     from kosql.runinfo import trained_prompt_format
 
     console = Console(stderr=True)
     prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
     if repair_beams == 1:
         raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
-    examples = load_examples(data)
+    refuse_overwrite([out], [resolve_source(data, "test")], "--out")
+    examples = load_dataset(data, "test")
     if limit is not None:
         examples = examples[:limit]
     opts: dict[str, object] = {}
@@ -80,14 +88,20 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
                               batch_size=batch_size)
     start = time.perf_counter()
+    source = {"backend": backend, "adapter": os.path.abspath(adapter) if adapter else None}
     rows = generate_predictions(examples, generator, out, prompt_format=prompt_format,
                                 batch_size=batch_size, resume=not no_resume, params=params,
-                                repair_beams=repair_beams)
+                                repair_beams=repair_beams, source=source)
     seconds = time.perf_counter() - start
     tokens = sum(int(r.get("completion_tokens", 0)) for r in rows)
-    empty = sum(1 for r in rows if not r.get("pred"))
+    failed = [r for r in rows if is_failed(r)]
+    empty = sum(1 for r in rows if not r.get("pred") and not is_failed(r))
     console.print(f"Wrote {len(rows)} predictions to {out} ({empty} without SQL); "
                   f"{tokens} completion tokens in total, this run took {seconds:.1f} s.")
     if repair_beams:
         console.print(repair_summary(rows))
+    if failed:
+        console.print(f"{len(failed)} rows failed to generate (stored as failed; first: {failed[0].get('error')}); "
+                      "run the same command again to retry them.")
+        return 1
     return 0

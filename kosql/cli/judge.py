@@ -16,10 +16,11 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 @click.command()
-@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path),
-              help="The test set the predictions are for (JSONL/CSV with id, context, question, answer).")
+@click.option("--data", "data_path", required=True,
+              help="The test set the predictions are for: a file (JSONL/CSV with id, context, question, "
+                   "answer), a folder with test.jsonl or 'bundled:<size>' (its test split).")
 @click.option("--pred", "pred_path", required=True, type=click.Path(path_type=Path),
-              help="Predictions JSONL (kosql generate output: id, pred).")
+              help="Predictions JSONL (kosql generate output: id + pred/sql/gen_sql), read as kosql eval reads it.")
 @click.option("--model", default=None, help="Judge model name, e.g. gpt-4o-mini.")
 @click.option("--judges", default=None, help="Several judge models, comma-separated: majority vote.")
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
@@ -42,9 +43,10 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 @click.option("--max-tokens", default=None, type=int, help="max_tokens of each judge request.")
 @click.option("--json-mode/--no-json-mode", default=True, show_default=True,
               help="Send response_format={'type': 'json_object'}.")
-@click.option("--retry-failed", is_flag=True, help="Send again the rows whose stored result is a failure.")
+@click.option("--retry-failed/--no-retry-failed", default=True, show_default=True,
+              help="Send again the rows whose stored result is a failure (--no-retry-failed keeps them).")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def command(data_path: Path, pred_path: Path, model: str | None, judges: str | None, base_url: str,
+def command(data_path: str, pred_path: Path, model: str | None, judges: str | None, base_url: str,
             api_key_env: str | None, rpm: float, tpm: float, concurrency: int, max_attempts: int,
             timeout: float, template_path: Path | None, out_dir: Path | None, ex_path: Path | None,
             price_table: Path | None, max_tokens: int | None, json_mode: bool, retry_failed: bool,
@@ -58,17 +60,17 @@ def command(data_path: Path, pred_path: Path, model: str | None, judges: str | N
     Try it without a key: python -m kosql.testing.fake_openai_server --port 8089, then
     --base-url http://127.0.0.1:8089/v1 --model gpt-4o-mini.
     """
-    from kosql.data.load import load_examples
+    from kosql.data.resolve import load_dataset
     from kosql.errors import UserError
     from kosql.evaluate.agreement import read_ex_verdicts
     from kosql.evaluate.judge import (
         JudgeSettings,
         build_items,
         load_template,
-        read_predictions,
         run_judge,
     )
     from kosql.evaluate.judge_report import load_price_table, summarize, write_outputs
+    from kosql.evaluate.predictions import read_predictions
     from kosql.http.client import ClientConfig, resolve_api_key
     from kosql.http.ratelimit import token_counter_name
     from kosql.prompts import JUDGE_PROMPT_TEMPLATE
@@ -81,9 +83,14 @@ def command(data_path: Path, pred_path: Path, model: str | None, judges: str | N
     key = resolve_api_key(base_url, api_key_env, explicit=api_key_env is not None)
     template = load_template(template_path) if template_path else JUDGE_PROMPT_TEMPLATE
     prices = load_price_table(price_table)
-    examples = load_examples(data_path)
+    examples = load_dataset(data_path, "test")
     predictions = read_predictions(pred_path, examples)
-    items = build_items(examples, predictions, template)
+    if predictions.unknown:
+        click.echo(f"note: {len(predictions.unknown)} predictions have ids not in the dataset (ignored).", err=True)
+    if predictions.failed:
+        click.echo(f"note: {len(predictions.failed)} rows failed to generate and are not judged; rerun kosql "
+                   "generate to retry them.", err=True)
+    items = build_items(examples, predictions.answered(), template)
     if not items:
         raise UserError(f"{pred_path}: no prediction matches a row id of {data_path}.")
     ex = read_ex_verdicts(ex_path) if ex_path else None
@@ -104,6 +111,7 @@ def command(data_path: Path, pred_path: Path, model: str | None, judges: str | N
     ids = [it.id for it in items]
     extra = {"base_url": base_url, "data": str(data_path), "pred": str(pred_path),
              "token_counter": token_counter_name(), "rows_without_prediction": len(examples) - len(items),
+             "generation_failed": len(predictions.failed),
              "sent_this_run": run.sent, "reused_from_earlier_runs": run.reused,
              "attempts_this_run": run.attempts_sent, "seconds_this_run": round(run.seconds, 2),
              "repairs": run.repaired}

@@ -191,7 +191,7 @@ def context_db_id(context: str) -> str:
 
 
 def _resolve_db_path(value: str, folder: Path) -> str:
-    p = Path(value)
+    p = Path(value).expanduser()
     return str(p) if p.is_absolute() else str((folder / p).resolve())
 
 

@@ -8,7 +8,9 @@
   ``'always'`` (``'always'`` also runs it on rows that have a database); ``'never'`` skips it.
 - **EM** (exact set match, values ignored) and the normalized-string match are computed for every row.
 
-Rows are scored in worker processes (``workers``, fork). Every row ends with exactly one
+Rows are scored in worker processes (``workers``) started by a ``forkserver`` (``spawn`` where
+there is none), never forked from the caller: a caller that ran torch (quickstart, sweeps, DPO)
+would otherwise fork its threads' locks into the workers. Every row ends with exactly one
 ``category`` (:mod:`kosql.evaluate.categories`): an exception while scoring a row gives ``error``
 for that row; when a worker process dies, its unfinished rows are retried one per task in a
 fresh pool, halving the set when a round makes no progress, so only the row that kills its worker
@@ -24,7 +26,8 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -183,11 +186,24 @@ def score_row(example: Example, pred_sql: str, *, testsuite: str | bool = "auto"
 _JOB: dict[str, Any] = {}
 
 
+def _init_worker(job: dict[str, Any]) -> None:
+    """Worker initializer: the rows, predictions, options and scorer of this evaluation."""
+    _JOB.clear()
+    _JOB.update(job)
+
+
 def _score_chunk(indices: list[int]) -> list[dict[str, Any]]:
     examples: list[Example] = _JOB["examples"]
     preds: list[str] = _JOB["preds"]
     opts: dict[str, Any] = _JOB["opts"]
-    return [score_row(examples[i], preds[i], **opts) for i in indices]
+    score = _JOB["score"]
+    return [score(examples[i], preds[i], **opts) for i in indices]
+
+
+def worker_context() -> BaseContext:
+    """The multiprocessing context of the scoring workers: forkserver, else spawn (never fork)."""
+    methods = get_all_start_methods()
+    return get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _error_row(example: Example, pred_sql: str, message: str) -> dict[str, Any]:
@@ -205,9 +221,11 @@ def _failed_row(example: Example, error: str) -> dict[str, Any]:
 
 
 def _run_pool(chunks: list[list[int]], workers: int, on_done: Any) -> list[list[int]]:
-    """Run ``chunks`` in a fork pool; returns the chunks lost to a dead worker."""
+    """Run ``chunks`` in a pool of :func:`worker_context` processes; returns the chunks lost to a
+    dead worker."""
     lost: list[list[int]] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
+                             initargs=(dict(_JOB),)) as pool:
         futures: dict[Future[list[dict[str, Any]]], list[int]] = {
             pool.submit(_score_chunk, c): c for c in chunks}
         for fut, chunk in futures.items():
@@ -274,7 +292,7 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
             for chunk in chunks:
                 on_done([score_row(examples[i], preds[i], **opts) for i in chunk])  # type: ignore[arg-type]
         else:
-            _JOB.update(examples=examples, preds=preds, opts=opts)
+            _JOB.update(examples=examples, preds=preds, opts=opts, score=score_row)
             try:
                 lost = _run_pool(chunks, workers, on_done)
                 if lost:  # a worker died: retry its rows one per task, isolating the culprit

@@ -16,6 +16,8 @@ Categories, checked in this order:
 - ``correct``.
 - ``unscored``: no database and no test suite to run it on (only exact match is computed).
 - ``error``: the evaluator itself failed on this row (a crash, a dead worker process).
+- ``generation_failed``: no answer was generated (``kosql generate`` stored the row as failed, e.g.
+  the API ran out of retries); not a model's empty answer, left out of accuracy denominators.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from kosql.db.execute import FORBIDDEN_KEYWORDS, leading_keyword
 CATEGORIES: tuple[str, ...] = (
     "correct", "wrong_result", "empty_prediction", "extra_text", "syntax_error", "unknown_table",
     "unknown_column", "runtime_error", "timeout", "forbidden", "untranspilable", "gold_error",
-    "unscored", "error",
+    "unscored", "error", "generation_failed",
 )
 #: categories left out of accuracy denominators (counted separately)
-UNSCORED: frozenset[str] = frozenset({"gold_error", "unscored", "error"})
+UNSCORED: frozenset[str] = frozenset({"gold_error", "unscored", "error", "generation_failed"})
 
 _STRING_OR_IDENT_RE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
 ERROR_KIND_TO_CATEGORY = {

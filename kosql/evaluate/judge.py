@@ -4,8 +4,8 @@
 system message with ``response_format={"type": "json_object"}`` for every (row, judge model) pair
 that has no result yet in ``OUT/judgments.jsonl``, and appends each result there (flushed) the
 moment it finishes. On start the file is repaired: a torn last line (kill -9 during a write) is cut
-off; results for a prompt that has changed since are dropped; with ``retry_failed`` failed results
-are dropped too. A lock (``flock``) stops two runs writing the same folder.
+off; results for a prompt that has changed since are dropped; failed results are dropped too and
+sent again (unless ``retry_failed`` is False). A lock (``flock``) stops two runs writing the same folder.
 
 A failed request (after the client's retries) is stored as ``status: failed`` with its
 ``error_kind``; it is never a verdict. A rejected key or an unknown model aborts the run with a
@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import httpx
 
-from kosql.data.rows import Example, iter_jsonl
+from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.evaluate.judge_parse import parse_verdict
 from kosql.http.client import CallResult, ClientConfig, OpenAIClient
@@ -59,7 +59,7 @@ class JudgeSettings:
     json_mode: bool = True
     temperature: float = 0.0
     max_tokens: int | None = None
-    retry_failed: bool = False
+    retry_failed: bool = True
 
 
 @dataclass
@@ -75,23 +75,6 @@ class JudgeRun:
 
 
 # -- inputs -------------------------------------------------------------------------------------
-def read_predictions(path: str | Path, examples: Sequence[Example]) -> dict[str, str]:
-    """``id -> predicted SQL`` from a predictions JSONL (``pred``, or ``gen_sql``), keyed by ``id``
-    or, when the file has no ids, by line order against ``examples``."""
-    rows = list(iter_jsonl(path))
-    out: dict[str, str] = {}
-    has_ids = bool(rows) and all("id" in r for r in rows)
-    for i, row in enumerate(rows, start=1):
-        sql = row.get("pred", row.get("gen_sql"))
-        if not isinstance(sql, str):
-            raise UserError(f"{path}: line {i} has no string 'pred' field.")
-        if has_ids:
-            out[str(row["id"])] = sql
-        elif i <= len(examples):
-            out[examples[i - 1].id] = sql
-    return out
-
-
 def load_template(path: str | Path) -> str:
     """A judge template file with {context} {question} {answer} {gen_sql} (literal braces doubled)."""
     p = Path(path)

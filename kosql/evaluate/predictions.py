@@ -3,7 +3,11 @@
 Each line is a JSON object with the SQL under ``pred`` (``kosql generate`` output), ``sql`` or
 ``gen_sql``. Lines are matched to dataset rows by ``id`` when every line has one, otherwise by line
 order (line *i* is the prediction for row *i*). Rows without a prediction get ``""`` (scored as
-``empty_prediction``).
+``empty_prediction``). A line with ``"status": "failed"`` (``kosql generate`` could not get an answer,
+e.g. the API ran out of retries) is a generation failure, kept apart from an empty answer
+(``failed``: its error). ``kosql eval`` and ``kosql judge`` both read predictions here: a line
+without a SQL key, a SQL value that is not a string, a repeated id or more id-less lines than
+dataset rows is a UserError naming the line; no line is dropped silently.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ class Predictions:
     keyed_by: str  # 'id' | 'order' | 'gold'
     missing: list[str] = field(default_factory=list)  # dataset ids with no prediction
     unknown: list[str] = field(default_factory=list)  # prediction ids not in the dataset
+    failed: dict[str, str] = field(default_factory=dict)  # dataset ids whose generation failed -> error
+
+    def answered(self) -> dict[str, str]:
+        """The predictions that are answers (generation failures left out)."""
+        return {i: sql for i, sql in self.by_id.items() if i not in self.failed}
 
 
 def gold_predictions(examples: list[Example]) -> Predictions:
@@ -38,14 +47,18 @@ def read_predictions(path: str | Path, examples: list[Example]) -> Predictions:
     objs = list(iter_jsonl(p))
     texts: list[str] = []
     ids: list[str | None] = []
+    errors: list[str | None] = []
     for lineno, obj in enumerate(objs, start=1):
         key = next((k for k in PRED_KEYS if k in obj), None)
         if key is None:
             raise UserError(f"{p}: line {lineno} has none of the keys {', '.join(PRED_KEYS)}.")
         value = obj[key]
-        texts.append("" if value is None else str(value))
+        if value is not None and not isinstance(value, str):
+            raise UserError(f"{p}: line {lineno} has a {type(value).__name__} under '{key}', not SQL text.")
+        texts.append(value or "")
         raw_id = obj.get("id")
         ids.append(None if raw_id in (None, "") else str(raw_id))
+        errors.append(str(obj.get("error") or "generation failed") if obj.get("status") == "failed" else None)
     known = [ex.id for ex in examples]
     if objs and all(i is not None for i in ids):
         by_id: dict[str, str] = {}
@@ -59,9 +72,11 @@ def read_predictions(path: str | Path, examples: list[Example]) -> Predictions:
         if by_id and len(unknown) == len(by_id):
             raise UserError(f"{p}: none of its ids match the dataset ids (first: {unknown[0]!r}).")
         missing = [i for i in known if i not in by_id]
-        return Predictions({i: t for i, t in by_id.items() if i in known_set}, "id", missing, unknown)
+        failed = {str(i): e for i, e in zip(ids, errors, strict=True) if e is not None and i in known_set}
+        return Predictions({i: t for i, t in by_id.items() if i in known_set}, "id", missing, unknown, failed)
     if len(texts) > len(known):
         raise UserError(f"{p}: has {len(texts)} predictions without ids but the dataset has "
                         f"{len(known)} rows.")
     by_order = dict(zip(known, texts, strict=False))
-    return Predictions(by_order, "order", known[len(texts):], [])
+    failed = {i: e for i, e in zip(known, errors, strict=False) if e is not None}
+    return Predictions(by_order, "order", known[len(texts):], [], failed)

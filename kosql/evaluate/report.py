@@ -30,6 +30,7 @@ _CATEGORY_HELP = {
     "gold_error": "the gold query itself failed (not counted as a model error)",
     "unscored": "no database and no test suite: only exact match computed",
     "error": "the evaluator failed on this row",
+    "generation_failed": "no answer was generated (the request failed); rerun kosql generate to retry it",
 }
 
 

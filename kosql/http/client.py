@@ -4,7 +4,9 @@ One :class:`OpenAIClient` owns the rate limiter (requests/minute and tokens/minu
 :mod:`kosql.http.ratelimit`), the concurrency cap (an ``asyncio.Semaphore``) and the retry policy:
 
 * retried: timeouts, connection errors (refused, reset, dropped mid-response), HTTP 408, 409, 429
-  and 5xx; at most ``max_attempts`` attempts in all;
+  and 5xx, and answers that are not a completion although the status says success (a 2xx with an
+  error body, a body that is not JSON, or JSON without choices: what an overloaded proxy or server
+  sends); at most ``max_attempts`` attempts in all;
 * the wait before a retry is the server's ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP
   date, capped at ``max_retry_after``) when given, else exponential backoff with full jitter:
   ``uniform(0, min(backoff_max, backoff_base * 2 ** (attempt - 1)))``;
@@ -35,6 +37,8 @@ from kosql.errors import UserError
 from kosql.http.ratelimit import RateLimiter, count_request_tokens
 
 RETRY_STATUS: frozenset[int] = frozenset({408, 409, 429})
+#: a success status whose body is no completion: retried like a transient error
+BAD_ANSWER_KINDS: frozenset[str] = frozenset({"error_body", "bad_json", "bad_response"})
 
 
 @dataclass
@@ -280,6 +284,8 @@ class OpenAIClient:
     @staticmethod
     def _retryable(result: CallResult) -> bool:
         if result.error_kind in ("timeout", "connection"):
+            return True
+        if result.error_kind in BAD_ANSWER_KINDS and result.status is not None and result.status < 400:
             return True
         return result.status is not None and result.status >= 400 and is_retryable_status(result.status)
 

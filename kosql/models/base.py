@@ -36,6 +36,7 @@ class Generation:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    error: str | None = None  # set when no text could be generated (e.g. an API out of retries)
 
 
 @runtime_checkable
@@ -57,6 +58,12 @@ class Backend(Protocol):
 def backend_tokenizer(backend: Backend) -> Any | None:
     """The backend's tokenizer when it has one (hf, vllm), else None (openai, fake)."""
     return getattr(backend, "tokenizer", None)
+
+
+def backend_beam_search(backend: Backend) -> bool:
+    """False for a backend that declares ``beam_search = False`` (openai, vllm: N candidates at
+    temperature 0 would be N copies of the greedy answer); True otherwise (hf)."""
+    return bool(getattr(backend, "beam_search", True))
 
 
 def backend_prefix_cache(backend: Backend) -> bool:

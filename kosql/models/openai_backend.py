@@ -5,8 +5,10 @@ as the raw prompt of ``/completions`` (``endpoint='completions'``, right for bas
 vLLM / llama.cpp, where the seed prompt should be continued verbatim). The API key comes from an
 environment variable (see :func:`kosql.http.client.resolve_api_key` for when it is required).
 One rate limiter is kept across ``generate`` calls, so batches share the requests/tokens budget.
-A request that still fails after its retries yields an empty generation (counted in
-``failures``); a rejected key, a forbidden request or an unknown model raises ``UserError``.
+A request that still fails after its retries yields a generation with ``error`` set (counted in
+``failures``; the runner stores the row as failed, never as an empty answer); a rejected key, a
+forbidden request or an unknown model raises ``UserError``. There is no beam search
+(``beam_search = False``): schema-check candidates are sampled.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class OpenAIBackend:
     timeout: float = 60.0
     name: str = ""
     failures: list[str] = field(default_factory=list)
+    beam_search: bool = field(default=False, init=False)
     _config: ClientConfig = field(init=False, repr=False)
     _limiter: RateLimiter = field(init=False, repr=False)
 
@@ -110,7 +113,8 @@ class OpenAIBackend:
                 raise UserError(fatal)
             self.failures.append(f"{result.error_kind}: {result.error}")
             log.warning("request failed after %d attempt(s): %s", result.attempts, result.error)
-            return Generation(text="", seconds=result.seconds)
+            return Generation(text="", seconds=result.seconds,
+                              error=f"{result.error_kind} after {result.attempts} attempt(s): {result.error}")
         return Generation(text=result.text or "", prompt_tokens=result.prompt_tokens,
                           completion_tokens=result.completion_tokens, seconds=result.seconds)
 

@@ -3,6 +3,11 @@
 Each finished row is appended as one line and flushed (fsync at the end of every batch), so an
 interrupted run leaves a valid file; rerunning skips the ids already there. A last line cut short
 by a kill is dropped on resume and that row is generated again.
+
+A row whose generation failed (the backend gave no text, e.g. an API out of retries) is stored with
+``"status": "failed"`` and its ``error``, never as an empty answer; a rerun generates it again.
+What produced the file (model, adapter, prompt format, decoding settings, schema-check beams) is
+recorded beside it in ``<out>.meta.json``; resuming with anything else is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from typing import IO, Any
 
 from kosql.data.rows import Example
 from kosql.errors import UserError
-from kosql.models.base import Backend, Generation, GenerationParams, backend_prefix_cache, backend_tokenizer
+from kosql.models.base import (
+    Backend,
+    Generation,
+    GenerationParams,
+    backend_beam_search,
+    backend_prefix_cache,
+    backend_tokenizer,
+)
 from kosql.progress import ProgressBar
 from kosql.prompts import PROMPT_FORMATS, build_prompt, make_prompt
 from kosql.sql.extract import extract_sql
@@ -44,8 +56,9 @@ def build_prompts(examples: Sequence[Example], backend: Backend, prompt_format: 
 
 
 def prediction_row(example_id: str, gen: Generation, model: str) -> dict[str, Any]:
-    """One line of the predictions file (docs/ARCHITECTURE.md)."""
-    return {
+    """One line of the predictions file (docs/ARCHITECTURE.md); a failed generation gets
+    ``status: failed`` and its ``error`` instead of an empty answer."""
+    row: dict[str, Any] = {
         "id": example_id,
         "pred": extract_sql(gen.text),
         "raw": gen.text,
@@ -54,6 +67,67 @@ def prediction_row(example_id: str, gen: Generation, model: str) -> dict[str, An
         "seconds": round(float(gen.seconds), 4),
         "model": model,
     }
+    if gen.error is not None:
+        row.update(pred="", raw="", status="failed", error=gen.error)
+    return row
+
+
+def is_failed(row: dict[str, Any]) -> bool:
+    """True for a stored row whose generation failed."""
+    return row.get("status") == "failed"
+
+
+def meta_path(out_path: Path) -> Path:
+    """Where the record of what produced ``out_path`` is kept."""
+    return out_path.with_name(out_path.name + ".meta.json")
+
+
+def provenance(backend: Backend, prompt_format: str, params: GenerationParams, repair_beams: int,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What decides a predictions file's contents: model, prompt format, decoding settings, beams."""
+    decoding = {"max_new_tokens": params.max_new_tokens, "temperature": params.temperature,
+                "top_p": params.top_p if not params.greedy else 1.0,
+                "seed": params.seed if not params.greedy else None, "stop": list(params.stop)}
+    out: dict[str, Any] = {"model": backend.name, "adapter": None}
+    out.update(extra or {})
+    out.update(prompt_format=prompt_format, decoding=decoding, repair_beams=repair_beams)
+    return json.loads(json.dumps(out, default=str))
+
+
+def check_provenance(out_path: Path, current: dict[str, Any], done: dict[str, dict[str, Any]]) -> None:
+    """Refuse to resume ``out_path`` when it was produced by something else than ``current``; record
+    ``current`` beside it otherwise."""
+    path = meta_path(out_path)
+    before: Any = None
+    if path.exists():
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            before = None
+    if isinstance(before, dict):
+        for key, value in current.items():
+            if key in before and before[key] != value:
+                raise UserError(f"{out_path} holds predictions made with {key}={before[key]!r}, not {value!r}; "
+                                "give another --out, or --no-resume to start it afresh.")
+    elif done:
+        models = {str(r.get("model")) for r in done.values() if r.get("model") is not None}
+        other = sorted(models - {str(current["model"])})
+        if other:
+            raise UserError(f"{out_path} holds predictions of the model {other[0]!r}, not {current['model']!r}; "
+                            "give another --out, or --no-resume to start it afresh.")
+    tmp = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _drop_rows(out_path: Path, drop: set[str]) -> None:
+    """Rewrite ``out_path`` atomically without the rows whose id is in ``drop``."""
+    keep = [line for line in out_path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and str(json.loads(line).get("id")) not in drop]
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+    os.replace(tmp, out_path)
 
 
 def read_existing(out_path: Path) -> dict[str, dict[str, Any]]:
@@ -73,8 +147,9 @@ def read_existing(out_path: Path) -> dict[str, dict[str, Any]]:
                 if is_last:  # half-written by a kill: drop it, the row is generated again
                     break
                 raise UserError(f"{out_path}: line {lineno} is not valid JSON; fix or delete the file.") from None
-            if not isinstance(obj, dict) or "id" not in obj:
-                raise UserError(f"{out_path}: line {lineno} has no 'id'; it is not a kosql predictions file.")
+            if not isinstance(obj, dict) or "id" not in obj or "pred" not in obj:
+                raise UserError(f"{out_path}: line {lineno} has no 'id' and 'pred'; it is not a kosql "
+                                "predictions file, so give another --out.")
             done.setdefault(str(obj["id"]), obj)
         keep = min(len(data), keep + len(line) + 1)
     if keep < len(data):
@@ -110,11 +185,14 @@ def generate_predictions(
     params: GenerationParams | None = None,
     on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
     repair_beams: int = 0,
+    source: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Generate for ``examples`` into ``out_path``; returns the prediction rows in input order.
 
-    With ``resume`` rows whose id is already in the file are skipped; without it the file is
-    started afresh. Pending rows are generated longest prompt first (similar lengths batch well), or, for
+    With ``resume`` rows whose id is already in the file are skipped (failed ones are generated
+    again); without it the file is started afresh. ``source`` adds to the record of what produced
+    the file (:func:`provenance`, e.g. the adapter path); resuming a file produced otherwise is
+    refused. Pending rows are generated longest prompt first (similar lengths batch well), or, for
     a backend with a prefix cache, in prompt order (rows on one schema batch together).
     ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`).
     """
@@ -125,13 +203,20 @@ def generate_predictions(
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         raise UserError(f"The dataset has the id '{dup}' more than once; ids must be unique to resume.")
-    if not resume and out.exists():
-        out.unlink()
-    done = read_existing(out) if resume else {}
-    pending = [e for e in examples if e.id not in done]
     params = params or GenerationParams(batch_size=batch_size)
     if params.batch_size != batch_size:
         params = dataclasses.replace(params, batch_size=batch_size)
+    if not resume:
+        out.unlink(missing_ok=True)
+        meta_path(out).unlink(missing_ok=True)
+    done = read_existing(out) if resume else {}
+    check_provenance(out, provenance(backend, prompt_format, params, repair_beams, source), done)
+    retry = {i for i in ids if i in done and is_failed(done[i])}
+    if retry:  # failed rows are generated again; their old lines go first (no id twice in the file)
+        _drop_rows(out, retry)
+        for i in retry:
+            del done[i]
+    pending = [e for e in examples if e.id not in done]
     prompts = build_prompts(pending, backend, prompt_format) if pending else []
     if backend_prefix_cache(backend):  # prompts on one schema in one batch: its prefix computed once
         order = sorted(range(len(pending)), key=lambda i: prompts[i])
@@ -171,19 +256,17 @@ def repair_rows(rows: list[dict[str, Any]], examples: Sequence[Example], prompts
     from kosql.db.check import schema_error
 
     bad = [(k, err) for k, (row, ex) in enumerate(zip(rows, examples, strict=True))
-           if (err := schema_error(row["pred"], ex.context)) is not None]
+           if not is_failed(row) and (err := schema_error(row["pred"], ex.context)) is not None]
     if not bad:
         return 0
     t0 = time.perf_counter()
-    beam_params = dataclasses.replace(params, num_beams=beams, num_return_sequences=beams,
-                                      temperature=0.0)
-    gens = backend.generate([prompts[k] for k, _ in bad], beam_params)
+    gens = backend.generate([prompts[k] for k, _ in bad], candidate_params(backend, params, beams))
     share = (time.perf_counter() - t0) / len(bad)
     replaced = 0
     for j, (k, err) in enumerate(bad):
         row, cands = rows[k], gens[j * beams:(j + 1) * beams]
-        pick = next((c for c, g in enumerate(cands)
-                     if schema_error(extract_sql(g.text), examples[k].context) is None), None)
+        pick = next((c for c, g in enumerate(cands) if g.error is None
+                     and schema_error(extract_sql(g.text), examples[k].context) is None), None)
         row["repair"] = {"error": err, "greedy": row["pred"], "candidate": pick}
         row["seconds"] = round(float(row["seconds"]) + share, 4)
         if pick is not None:
@@ -192,6 +275,21 @@ def repair_rows(rows: list[dict[str, Any]], examples: Sequence[Example], prompts
                        completion_tokens=int(row["completion_tokens"]) + int(gen.completion_tokens))
             replaced += 1
     return replaced
+
+
+SAMPLE_TEMPERATURE = 0.7  # candidates of a backend without beam search, when decoding is greedy
+SAMPLE_TOP_P = 0.95
+
+
+def candidate_params(backend: Backend, params: GenerationParams, beams: int) -> GenerationParams:
+    """How the ``beams`` repair candidates are asked for: beam search where the backend has it (hf),
+    else ``beams`` samples (temperature > 0, a distinct seed each), never N greedy copies."""
+    if backend_beam_search(backend):
+        return dataclasses.replace(params, num_beams=beams, num_return_sequences=beams, temperature=0.0)
+    temperature = params.temperature if not params.greedy else SAMPLE_TEMPERATURE
+    top_p = params.top_p if not params.greedy else SAMPLE_TOP_P
+    return dataclasses.replace(params, num_beams=1, num_return_sequences=beams, temperature=temperature,
+                               top_p=top_p)
 
 
 def repair_counts(rows: Sequence[dict[str, Any]]) -> tuple[int, int]:

@@ -15,7 +15,11 @@ from kosql.sql.extract import stop_index
 
 
 class VLLMBackend:
-    """Generate with vLLM's offline ``LLM`` engine, optionally with a LoRA adapter."""
+    """Generate with vLLM's offline ``LLM`` engine, optionally with a LoRA adapter.
+
+    ``beam_search = False``: ``num_beams`` is not used, so schema-check candidates are sampled."""
+
+    beam_search = False
 
     def __init__(
         self,

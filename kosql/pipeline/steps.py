@@ -73,12 +73,15 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, ada
     params = GenerationParams(max_new_tokens=max_new_tokens, batch_size=batch_size)
     preds = generate_predictions(list(rows), backend, preds_path, prompt_format=prompt_format,
                                  batch_size=batch_size, params=params, resume=True, progress=True,
-                                 repair_beams=repair_beams)
+                                 repair_beams=repair_beams,
+                                 source={"backend": backend_kind, "adapter": adapter})
     del backend
     pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
     gen_seconds = sum(float(p.get("seconds") or 0.0) for p in preds)
     completion_tokens = sum(int(p.get("completion_tokens") or 0) for p in preds)
-    report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True, testsuite=testsuite)
+    failed = {str(p["id"]): str(p.get("error")) for p in preds if p.get("status") == "failed"}
+    report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True, testsuite=testsuite,
+                                  failed=failed)
     eval_dir = out_dir / "eval"
     write_eval_outputs(report, eval_dir)
     greedy_rows = counts = None

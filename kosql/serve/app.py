@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kosql import __version__
@@ -62,8 +62,8 @@ def create_app(state: ServeState) -> FastAPI:
         return HTMLResponse(html, headers={"Content-Security-Policy": _PAGE_CSP, "Cache-Control": "no-cache"})
 
     @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> JSONResponse:
-        return JSONResponse({}, status_code=204)
+    async def favicon() -> Response:
+        return Response(status_code=204)
 
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=state.config.max_body_bytes)

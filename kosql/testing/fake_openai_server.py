@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "slow", "drop", "badjson", "text")
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "slow", "drop", "badjson", "text", "errbody")
 _SCHEDULE_RE = re.compile(r"/\*fault:([a-z0-9*,]+)\*/")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from kosql.data.resolve import check_source, load_dataset, resolve_source
 from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.prompts import build_prompt, uses_bos
@@ -69,67 +70,21 @@ class GoldCheck:
         return {row_id for row_id, _ in self.failures}
 
 
-def _bundled_spec(spec: str, field_name: str) -> tuple[str, bool] | None:
-    """``(size, comments)`` of a ``bundled:<size>[+comments]`` spec; None when ``spec`` is a path.
-    Raises UserError naming ``field_name`` for an unknown size or variant."""
-    if not (spec.startswith("bundled:") or spec == "bundled"):
-        return None
-    size, plus, extra = (spec.partition(":")[2] or "small").partition("+")
-    if plus and extra != "comments":
-        raise UserError(f"{field_name}: unknown bundled dataset variant '+{extra}' (only '+comments').")
-    if importlib.util.find_spec("kosql.data.synth") is None:
-        raise UserError(f"{field_name}: the bundled dataset is not available in this install (kosql.data.synth).")
-    from kosql.data.synth import SIZES
-
-    if size not in SIZES:
-        raise UserError(f"{field_name}: bundled dataset size must be one of {', '.join(SIZES)}, not {size!r}.")
-    return size, bool(plus)
-
-
-def _split_file(spec: str, split: str, field_name: str) -> Path:
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        path = path / f"{split}.jsonl"
-    if not path.exists():
-        raise UserError(f"{field_name}: dataset file '{path}' does not exist.")
-    return path
-
-
 def check_dataset(spec: str, split: str, *, field_name: str = "data.train") -> None:
     """Raise the UserError :func:`resolve_dataset` would, without generating the bundled dataset
     (so a run can refuse a bad spec before any work)."""
-    if _bundled_spec(spec, field_name) is None:
-        _split_file(spec, split, field_name)
+    check_source(spec, split, field_name=field_name)
 
 
-def resolve_dataset(spec: str, split: str, *, field_name: str = "data.train") -> Path:
-    """The JSONL/CSV path of ``spec``: a file, a folder holding ``<split>.jsonl``, or ``bundled:<size>``
-    (``bundled:<size>+comments``: the DDL carries Korean column/table comments)."""
-    bundled = _bundled_spec(spec, field_name)
-    if bundled is None:
-        return _split_file(spec, split, field_name)
-    from kosql.data.synth import bundled_dataset
-
-    path = Path(bundled_dataset(size=bundled[0], comments=bundled[1])) / f"{split}.jsonl"
-    if not path.exists():
-        raise UserError(f"{field_name}: dataset file '{path}' does not exist.")
-    return path
+def resolve_dataset(spec: str, split: str, *, field_name: str = "data.train") -> str | Path:
+    """What ``spec`` names (:func:`kosql.data.resolve.resolve_source`): a file, a folder's
+    ``<split>.jsonl`` or the bundled dataset's (``bundled:<size>[+comments]``)."""
+    return resolve_source(spec, split, field_name=field_name)
 
 
 def load_rows(spec: str, split: str, *, field_name: str) -> list[Example]:
-    """Load rows of ``spec`` with kosql.data.load, resolving relative ``db_path``s against the file's folder."""
-    from kosql.data.load import load_examples
-
-    path = resolve_dataset(spec, split, field_name=field_name)
-    rows = load_examples(path)
-    if not rows:
-        raise UserError(f"{field_name}: dataset file '{path}' has no rows.")
-    base = path.parent
-    for row in rows:
-        db = row.db_path
-        if db and not Path(db).is_absolute():
-            row.extra["db_path"] = str((base / db).resolve())
-    return rows
+    """The rows of ``spec`` (:func:`kosql.data.resolve.load_dataset`; ``db_path`` made absolute by the loader)."""
+    return load_dataset(spec, split, field_name=field_name)
 
 
 def select_rows(rows: list[Example], *, fraction: float = 1.0, max_rows: int | None = None,

@@ -48,8 +48,10 @@ CASES = {
     "SELECT a FROM t /*fault:drop*/": (True, None, 2),
     "SELECT a FROM t /*fault:slow*/": (True, None, 2),
     "SELECT a FROM t /*fault:slow**/": (False, "timeout", 4),
-    "SELECT a FROM t /*fault:badjson*/": (False, "bad_json", 1),
-    "SELECT a FROM t /*fault:errbody*/": (False, "error_body", 1),
+    "SELECT a FROM t /*fault:badjson*/": (True, None, 2),  # a 200 that is no completion: retried
+    "SELECT a FROM t /*fault:errbody*/": (True, None, 2),
+    "SELECT a FROM t /*fault:badjson**/": (False, "bad_json", 4),
+    "SELECT a FROM t /*fault:errbody**/": (False, "error_body", 4),
     "SELECT a FROM t /*fault:text*/": (True, None, 1),
 }
 

@@ -104,7 +104,7 @@ def test_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
 
 def test_corrupt_middle_line_is_a_user_error(tmp_path: Path) -> None:
     out = tmp_path / "preds.jsonl"
-    out.write_text('{"id": "r0"}\nnot json\n{"id": "r1"}\n', encoding="utf-8")
+    out.write_text('{"id": "r0", "pred": ""}\nnot json\n{"id": "r1", "pred": ""}\n', encoding="utf-8")
     with pytest.raises(UserError, match="line 2"):
         generate_predictions(_examples(2), FakeBackend(), out, progress=False)
 

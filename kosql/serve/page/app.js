@@ -122,7 +122,7 @@ function render(result) {
                                   : "가드가 이 SQL을 막았어요: " + (verdict.reason || "");
   $("cost").textContent = result.cost ? "비용 확인: " + result.cost : "";
   $("timings").textContent = timingText(result.timings || {});
-  if (result.error) showError(result.error);
+  if (result.error && verdict.allowed) showError(result.error);  // a refusal is already said above
   const hasRows = !result.error && Array.isArray(result.columns) && result.columns.length > 0;
   $("result-box").hidden = !hasRows;
   if (!hasRows) return;
