@@ -132,14 +132,9 @@ def test_missing_predictions_are_empty(db: Path) -> None:
 
 
 def test_every_row_gets_one_status_when_a_worker_dies(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = api.score_row
+    from kosql.testing.eval_workers import crash_on_marker
 
-    def crashy(example: Example, pred_sql: str, **kw: Any) -> dict[str, Any]:
-        if pred_sql == "CRASH":
-            os._exit(3)
-        return real(example, pred_sql, **kw)
-
-    monkeypatch.setattr(api, "score_row", crashy)
+    monkeypatch.setattr(api, "score_row", crash_on_marker)
     examples = _examples(db, GOLDS * 2)
     preds = {e.id: e.answer for e in examples}
     preds["r5"] = "CRASH"
@@ -148,6 +143,20 @@ def test_every_row_gets_one_status_when_a_worker_dies(db: Path, monkeypatch: pyt
     assert len(report.rows) == len(examples) and set(cats) == {e.id for e in examples}
     assert cats["r5"] == "error"
     assert sum(c == "correct" for c in cats.values()) == len(examples) - 1
+
+
+def test_workers_are_not_forked_from_a_process_that_ran_torch(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    from kosql.testing.eval_workers import report_worker
+
+    torch.ones(2).sum()  # torch has run in this process (its thread pools exist)
+    monkeypatch.setattr(api, "score_row", report_worker)
+    examples = _examples(db, GOLDS * 2)
+    report = evaluate_predictions(examples, {e.id: e.answer for e in examples}, workers=2, progress=False)
+    assert all(r["category"] == "correct" for r in report.rows)
+    pids = {r["worker_pid"] for r in report.rows}
+    assert os.getpid() not in pids  # scored in worker processes ...
+    assert not any(r["worker_has_torch"] for r in report.rows)  # ... that do not inherit torch
 
 
 def test_row_exception_becomes_error_category(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
