@@ -13,6 +13,7 @@ Results are appended to ``results.csv`` as points finish; a rerun skips finished
 from __future__ import annotations
 
 import csv
+import os
 import hashlib
 import itertools
 import json
@@ -119,15 +120,36 @@ def read_results(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def _rewrite_with_fields(path: Path, fields: list[str]) -> None:
+    """Rewrite results.csv with the header ``fields`` (a superset of its own), atomically; the rows
+    already there keep their values and get empty cells in the new columns."""
+    rows = read_results(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: r.get(k) or "" for k in fields} for r in rows)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def append_result(path: Path, row: dict[str, Any], extra_fields: Sequence[str]) -> None:
-    """Append one finished point to results.csv (header written once) and flush it to disk."""
+    """Append one finished point to results.csv (header written once) and flush it to disk.
+
+    A file begun with an older header (an older kosql, another sweep config) is first rewritten with
+    the union of its columns and this version's, so no new column is dropped.
+    """
     fields = list(RESULT_FIELDS) + [f for f in extra_fields if f not in RESULT_FIELDS]
     new = not path.exists() or path.stat().st_size == 0
     if not new:
         with path.open(encoding="utf-8", newline="") as fh:
             header = next(csv.reader(fh), [])
-        if header:  # a file begun by an older kosql or sweep config keeps its columns
-            fields = header
+        union = header + [f for f in fields if f not in header]
+        if header and union != header:
+            _rewrite_with_fields(path, union)
+        fields = union if header else fields
+        new = not header
     with path.open("a", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         if new:

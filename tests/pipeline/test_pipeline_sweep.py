@@ -161,12 +161,21 @@ def test_sft_and_sft_dpo_points_share_one_sft_run(tmp_path: Path, monkeypatch: p
     assert "DPO pairs" not in summary_markdown([r for r in rows if r["stage"] == "sft"], cfg)
 
 
-def test_results_of_an_older_header_keep_its_columns(tmp_path: Path) -> None:
-    from kosql.pipeline.sweep import append_result
+def test_results_of_an_older_header_get_the_union_of_columns(tmp_path: Path) -> None:
+    from kosql.pipeline.sweep import RESULT_FIELDS, append_result
 
     path = tmp_path / "results.csv"
-    path.write_text("point,label,stage,ex\np1,a,sft,0.5\n", encoding="utf-8")
-    append_result(path, {"point": "p2", "label": "b", "stage": "sft+dpo", "ex": 0.6, "dpo_pairs": 32}, ["lora.r"])
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines == ["point,label,stage,ex", "p1,a,sft,0.5", "p2,b,sft+dpo,0.6"]
-    assert read_results(path)[1] == {"point": "p2", "label": "b", "stage": "sft+dpo", "ex": "0.6"}
+    path.write_text("point,label,stage,ex,old_col\np1,a,sft,0.5,x\n", encoding="utf-8")
+    append_result(path, {"point": "p2", "label": "b", "stage": "sft+dpo", "ex": 0.6, "dpo_pairs": 32,
+                         "lora.r": 8}, ["lora.r"])
+    rows = read_results(path)
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:5] == ["point", "label", "stage", "ex", "old_col"]  # the old columns first, kept
+    assert set(RESULT_FIELDS) | {"lora.r", "old_col"} == set(header) and len(header) == len(set(header))
+    assert [r["point"] for r in rows] == ["p1", "p2"]
+    assert rows[0]["old_col"] == "x" and rows[0]["dpo_pairs"] == "" and rows[0]["ex"] == "0.5"
+    assert rows[1]["dpo_pairs"] == "32" and rows[1]["lora.r"] == "8" and rows[1]["old_col"] == ""
+    before = path.read_text(encoding="utf-8")
+    append_result(path, {"point": "p3", "label": "c", "stage": "sft", "ex": 0.7}, ["lora.r"])
+    assert path.read_text(encoding="utf-8").startswith(before)  # same header: appended, not rewritten
+    assert not list(tmp_path.glob("*.tmp"))
