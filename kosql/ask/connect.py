@@ -53,6 +53,8 @@ class Connector(Protocol):
 
     def write_privileges(self) -> list[str]: ...
 
+    def unreadable_columns(self) -> set[tuple[str, str]]: ...
+
     def close(self) -> None: ...
 
 
@@ -168,6 +170,9 @@ class SQLiteConnector:
 
     def write_privileges(self) -> list[str]:
         return []  # opened with mode=ro: SQLite itself refuses every write
+
+    def unreadable_columns(self) -> set[tuple[str, str]]:
+        return set()
 
     def close(self) -> None:
         return None

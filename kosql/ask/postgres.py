@@ -164,6 +164,11 @@ class PostgresConnector:
         finally:
             engine.dispose()
 
+    def unreadable_columns(self) -> set[tuple[str, str]]:
+        """(table, column) pairs the role may not SELECT (column GRANTs): left out of the prompt."""
+        res = self.execute(_UNREADABLE_SQL, max_rows=1_000_000, timeout=10)
+        return {(str(r[0]), str(r[1])) for r in res.rows} if res.ok else set()
+
     def write_privileges(self) -> list[str]:
         """What the connecting role could change outside kosql's read-only transaction."""
         res = self.execute(_PRIVILEGES_SQL, max_rows=1000, timeout=10)
@@ -171,6 +176,13 @@ class PostgresConnector:
             return [f"(could not check the role's privileges: {res.error})"]
         return [str(r[0]) for r in res.rows]
 
+
+_UNREADABLE_SQL = """
+SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY (current_schemas(false)) AND c.relkind IN ('r', 'p') AND a.attnum > 0
+  AND NOT a.attisdropped AND NOT has_column_privilege(c.oid, a.attnum, 'SELECT')
+"""
 
 _PRIVILEGES_SQL = """
 SELECT 'superuser' FROM pg_roles WHERE rolname = current_user AND rolsuper

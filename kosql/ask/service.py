@@ -10,6 +10,7 @@ uses its own database connection).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from kosql.ask.connect import Connector, open_database
 from kosql.ask.cost import judge_cost
 from kosql.ask.schema import merge_comments, render_ddl, schema_columns
 from kosql.ask.select import estimate_tokens, select_tables
+from kosql.data.schema import Schema
 from kosql.errors import UserError
 from kosql.models.base import Backend, GenerationParams, backend_tokenizer
 from kosql.prompts import build_prompt
@@ -75,8 +77,9 @@ class Asker:
             raise UserError(f"--db: the database {self.connector.url} has no tables.")
         if comments_ddl:
             merge_comments(self.schema, comments_ddl)
-        self.columns = schema_columns(self.schema)
+        self.columns = schema_columns(self.schema)  # the guard checks against every column
         check_policy_tables(self.policy, self.columns)
+        self._prompt_schema = _without(self.schema, self.connector.unreadable_columns(), self.policy)
         self.dialect = self.connector.dialect
 
     @property
@@ -93,14 +96,12 @@ class Asker:
                 if t.lower() not in denied and (not allowed or t.lower() in allowed)]
 
     def _render(self, names: list[str]) -> str:
-        return render_ddl(self.schema, names)
+        return render_ddl(self._prompt_schema, names)
 
     def prompt(self, question: str) -> tuple[str, list[str]]:
         """(prompt text, tables kept) for ``question``: the seed prompt over the selected tables."""
-        from kosql.data.schema import Schema
-
-        readable = self.readable_tables()
-        sub = Schema({n: self.schema.tables[n] for n in readable}, self.schema.dialect)
+        readable = [t for t in self.readable_tables() if t in self._prompt_schema.tables]
+        sub = Schema({n: self._prompt_schema.tables[n] for n in readable}, self.schema.dialect)
         selection = select_tables(sub, question, self._render, budget=self.prompt_budget,
                                   count_tokens=estimate_tokens)
         tokenizer = backend_tokenizer(self.backend) if self.backend is not None else None
@@ -174,3 +175,18 @@ class Asker:
         self.connector.close()
 
 
+
+
+def _without(schema: Schema, unreadable: set[tuple[str, str]], policy: Policy) -> Schema:
+    """A copy of ``schema`` for prompts: no column the role cannot read or the policy denies, no table
+    left without columns."""
+    tables = {}
+    for name, table in schema.tables.items():
+        cols = [c for c in table.columns
+                if (name, c.name) not in unreadable and not policy.is_denied_column(name, c.name)]
+        if cols:
+            keep = {c.name for c in cols}
+            fks = [fk for fk in table.foreign_keys if all(c in keep for c in fk.columns)]
+            tables[name] = dataclasses.replace(table, columns=cols, foreign_keys=fks,
+                                               primary_key=[c for c in table.primary_key if c in keep])
+    return Schema(tables, schema.dialect)

@@ -124,7 +124,8 @@ def classify_error(message: str) -> str:
         return "unknown_table"
     if "no such column" in low:
         return "unknown_column"
-    if "not authorized" in low or "too many attached" in low or "readonly" in low:
+    if ("not authorized" in low or "too many attached" in low or "readonly" in low
+            or "is prohibited" in low):
         return "forbidden"
     if "one statement at a time" in low:
         return "multiple_statements"

@@ -113,3 +113,50 @@ def _wait_ready(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"PostgreSQL did not listen on port {port} within {timeout:g} s")
+
+
+_PG_TYPE = {"int": "BIGINT", "real": "DOUBLE PRECISION", "decimal": "NUMERIC", "text": "TEXT", "date": "DATE",
+            "datetime": "TIMESTAMP", "time": "TIME", "bool": "BOOLEAN", "json": "JSONB", "blob": "BYTEA"}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_domain(conn: object, ddl: str, sqlite_path: str | Path) -> dict[str, int]:
+    """Create the tables of ``ddl`` (MySQL-flavoured CREATE TABLEs with COMMENTs) in the PostgreSQL
+    connection ``conn`` with typed columns, keys and comments, copy their rows from the SQLite file,
+    and return each table's row count."""
+    import sqlite3
+
+    from kosql.data.schema import parse_schema, quote_literal
+
+    schema = parse_schema(ddl)
+    cur = conn.cursor()  # type: ignore[attr-defined]
+    src = sqlite3.connect(Path(sqlite_path).resolve().as_uri() + "?mode=ro", uri=True)
+    counts: dict[str, int] = {}
+    try:
+        for table in schema.tables.values():
+            cols = [f"{_q(c.name)} {_PG_TYPE.get(c.kind, 'TEXT')}{'' if c.nullable else ' NOT NULL'}"
+                    for c in table.columns]
+            if table.primary_key:
+                cols.append("PRIMARY KEY (" + ", ".join(_q(c) for c in table.primary_key) + ")")
+            for fk in table.foreign_keys:
+                cols.append(f"FOREIGN KEY ({', '.join(map(_q, fk.columns))}) REFERENCES {_q(fk.ref_table)} "
+                            f"({', '.join(map(_q, fk.ref_columns))})")
+            cur.execute(f"CREATE TABLE {_q(table.name)} ({', '.join(cols)})")
+            if table.comment:
+                cur.execute(f"COMMENT ON TABLE {_q(table.name)} IS {quote_literal(table.comment)}")
+            for c in table.columns:
+                if c.comment:
+                    cur.execute(f"COMMENT ON COLUMN {_q(table.name)}.{_q(c.name)} IS {quote_literal(c.comment)}")
+            kinds = [c.kind for c in table.columns]
+            rows = src.execute(f"SELECT {', '.join(_q(c.name) for c in table.columns)} FROM {_q(table.name)}")
+            data = [tuple(bool(v) if k == "bool" and v is not None else v for v, k in zip(r, kinds, strict=True))
+                    for r in rows]
+            marks = ", ".join(["%s"] * len(kinds))
+            cur.executemany(f"INSERT INTO {_q(table.name)} VALUES ({marks})", data)
+            counts[table.name] = len(data)
+    finally:
+        src.close()
+    return counts
