@@ -91,9 +91,32 @@ def write_yaml(data: dict[str, Any], path: str | Path) -> None:
 # ---------------------------------------------------------------------------------------------- I/O
 
 
+def shipped_configs() -> Path:
+    """The folder of the configs shipped with kosql as package data (``kosql/configs/``; the
+    repository's ``configs/`` links to it)."""
+    import importlib.resources
+
+    return Path(str(importlib.resources.files("kosql").joinpath("configs")))
+
+
+def find_config(path: str | Path) -> Path:
+    """``path`` when it exists, else the shipped config it names (``configs/<name>`` ->
+    ``kosql/configs/<name>``, so documented paths work outside a checkout); UserError otherwise."""
+    p = Path(path).expanduser()
+    if p.exists():
+        return p
+    parts = p.parts
+    if not p.is_absolute() and len(parts) > 1 and parts[0] == "configs":
+        shipped = shipped_configs().joinpath(*parts[1:])
+        if shipped.exists():
+            return shipped
+    raise UserError(f"{path}: no such config file (the shipped ones are in {shipped_configs()}).")
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
+    path = find_config(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

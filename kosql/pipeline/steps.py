@@ -12,7 +12,6 @@ from typing import Any
 
 from kosql.data.rows import Example
 
-REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def load_split(spec: str, split_file: str = "test.jsonl", field_name: str = "test_data") -> list[Example]:
@@ -149,7 +148,7 @@ def tuned_model(run_dir: Path, base: str) -> tuple[str, str | None]:
     return str(folder), None
 
 
-# The CPU configs shipped in the repository's configs/ folder, by model and fine-tuning method.
+# The CPU configs shipped with kosql (kosql/configs/, package data), by model and fine-tuning method.
 CPU_CONFIGS = {("smollm2-135m", "full"): "sft-cpu-smollm2-full.yaml", ("smollm2-135m", "lora"): "sft-cpu-smollm2.yaml",
                ("gemma3-270m", "full"): "sft-cpu-gemma3-full.yaml", ("gemma3-270m", "lora"): "sft-cpu-gemma3.yaml"}
 # The method the quickstart uses when none is asked for: the one that scored best for that model.
@@ -162,11 +161,13 @@ def default_method(model: str) -> str:
     return DEFAULT_METHODS.get(model, "lora")
 
 
-def default_train_config(model: str = "smollm2-135m", method: str | None = None) -> str | None:
-    """The CPU SFT config shipped in the repository's configs/ folder for ``model`` and ``method``
-    (the default model's for any other model; None when the folder is not there).
+def default_train_config(model: str = "smollm2-135m", method: str | None = None) -> str:
+    """The CPU SFT config shipped with kosql (:func:`kosql.config.shipped_configs`) for ``model`` and
+    ``method`` (the default model's for any other model).
 
-    Raises UserError for a pair that has no shipped config."""
+    Raises UserError for a pair that has no shipped config, or when the file is missing from this
+    install (never a silent fall-back to the dataclass defaults)."""
+    from kosql.config import shipped_configs
     from kosql.errors import UserError
 
     method = method or default_method(model)
@@ -175,6 +176,9 @@ def default_train_config(model: str = "smollm2-135m", method: str | None = None)
         known = ", ".join(sorted(f"{m} --method {k}" for m, k in CPU_CONFIGS))
         raise UserError(f"No CPU config is shipped for {key[0]} with method '{method}' (shipped: {known}); "
                         "give one with --train-config.")
-    path = REPO_CONFIGS / CPU_CONFIGS[key]
-    return str(path) if path.exists() else None
+    path = shipped_configs() / CPU_CONFIGS[key]
+    if not path.is_file():
+        raise UserError(f"The shipped config {CPU_CONFIGS[key]} is missing from this kosql install "
+                        f"({path}); reinstall kosql or give one with --train-config.")
+    return str(path)
 
