@@ -3,6 +3,9 @@
 Input: for each model name, the per-row dicts written by ``kosql eval`` (``per_row.jsonl``):
 ``ex`` / ``ts_ex`` / ``em`` are True, False or None (None = not scorable, e.g. a gold error or no
 database; such rows are left out of that metric's denominator and counted in ``n``).
+
+Every pair of models is also compared row by row on the rows both scored (the exact McNemar test of
+:mod:`kosql.evaluate.paired`): on the same rows, overlapping intervals do not mean "no difference".
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kosql.evaluate.paired import PAIRED_HEADER, PairedResult, format_p, paired_line, paired_test
 from kosql.evaluate.stats import wilson_interval
 
 METRICS: tuple[tuple[str, str], ...] = (("ex", "EX"), ("ts_ex", "TS-EX"), ("em", "EM"))
@@ -63,6 +67,7 @@ class Comparison:
     models: list[str]
     slices: list[tuple[str, str]]  # (slice id, label)
     cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)  # (model, slice, metric)
+    paired: list[tuple[str, str, PairedResult]] = field(default_factory=list)  # (A, B, test) on all rows
 
     def get(self, model: str, slice_id: str, metric: str) -> Cell:
         return self.cells.get((model, slice_id, metric), Cell(0, 0))
@@ -91,7 +96,21 @@ def compare(per_model: Mapping[str, Sequence[dict[str, Any]]]) -> Comparison:
             sub = _slice_rows(rows, slice_id)
             for metric, _ in METRICS:
                 comp.cells[(model, slice_id, metric)] = cell(sub, metric)
+    names = list(per_model)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            for metric, _ in METRICS:
+                res = paired_test(per_model[a], per_model[b], metric)
+                if res.n:
+                    comp.paired.append((a, b, res))
     return comp
+
+
+def paired_table(comp: Comparison) -> str:
+    """Markdown table of the paired tests (empty string when there is one model)."""
+    if not comp.paired:
+        return ""
+    return "\n".join([PAIRED_HEADER] + [paired_line(a, b, res) for a, b, res in comp.paired])
 
 
 def markdown_table(comp: Comparison, metric: str = "ex") -> str:
@@ -165,6 +184,10 @@ def write_comparison(comp: Comparison, out_dir: Path, *, title: str, notes: str 
     if notes:
         md += [notes, ""]
     md += ["## Results (95 % Wilson CI)", "", headline_table(comp), ""]
+    if comp.paired:
+        md += ["## Paired comparison (same rows, exact McNemar test)", "",
+               "Rows scored for both models; only the rows where exactly one of them is right count. "
+               "p < 0.05: the difference is unlikely to be chance.", "", paired_table(comp), ""]
     for metric, name in METRICS:
         md += [f"## {name} by split and hardness", "", markdown_table(comp, metric), ""]
     md += [f"![{p.stem}]({p.name})" for p in pngs]
@@ -174,6 +197,9 @@ def write_comparison(comp: Comparison, out_dir: Path, *, title: str, notes: str 
     if notes:
         body.append(f"<pre>{html.escape(notes)}</pre>")
     body.append(_html_table(comp, "all-metrics"))
+    if comp.paired:
+        body.append("<h2>Paired comparison (same rows, exact McNemar test)</h2>")
+        body.append(_html_paired(comp))
     for metric, name in METRICS:
         body.append(f"<h2>{name} by split and hardness</h2>")
         body.append(_html_table(comp, metric))
@@ -185,6 +211,17 @@ def write_comparison(comp: Comparison, out_dir: Path, *, title: str, notes: str 
     (out_dir / "report.html").write_text(page, encoding="utf-8")
     return {"md": out_dir / "report.md", "html": out_dir / "report.html",
             **{p.stem: p for p in pngs}}
+
+
+def _html_paired(comp: Comparison) -> str:
+    head = "".join(f"<th>{h}</th>" for h in ("A", "B", "metric", "rows", "only A right", "only B right",
+                                              "A − B", "McNemar p", "verdict"))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            a, b, res.metric, res.n, res.a_only, res.b_only,
+            "—" if res.difference is None else f"{100 * res.difference:+.1f} pt", format_p(res.p_value),
+            res.verdict())) + "</tr>" for a, b, res in comp.paired)
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def _html_table(comp: Comparison, metric: str) -> str:
@@ -219,7 +256,12 @@ def print_comparison(comp: Comparison, *, title: str = "kosql results") -> None:
             cells = [comp.get(model, sid, metric) for metric, _ in METRICS]
             table.add_row(model if i == 0 else "", label, *[_rich_cell(c) for c in cells],
                           str(max(c.n for c in cells)), end_section=i == len(comp.slices) - 1)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for a, b, res in comp.paired:
+        if res.metric == "ex" or not any(r.metric == "ex" for _, _, r in comp.paired):
+            console.print(f"paired {res.metric}: {a} vs {b} on {res.n} rows: only A right {res.a_only}, "
+                          f"only B right {res.b_only}, McNemar p = {format_p(res.p_value)} ({res.verdict()})")
 
 
 def _rich_cell(c: Cell) -> str:

@@ -252,6 +252,7 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
                                     "acc": comp.get(model, sid, metric).acc}
                 for sid, _ in comp.slices for metric in ("ex", "ts_ex", "em")}
         for model in comp.models}
+    summary["paired"] = [{"a": a, "b": b, **res.to_dict()} for a, b, res in comp.paired]
     summary["steps"]["report"] = clock.finish("report", t)
     summary["total_seconds"] = total
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -13,11 +13,11 @@ Results are appended to ``results.csv`` as points finish; a rerun skips finished
 from __future__ import annotations
 
 import csv
-import os
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,6 +214,30 @@ def summary_markdown(rows: list[dict[str, str]], cfg: SweepConfig) -> str:
             cells += ["—" if pairs is None else f"{pairs:.0f}", "—" if secs is None else f"{secs:.0f}",
                       "—" if dloss is None else f"{dloss:.3f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _point_name(r: Mapping[str, str]) -> str:
+    stage = r.get("stage") or "sft"
+    return f"{r.get('label') or r.get('point')}" + ("" if stage == "sft" else f" ({stage})")
+
+
+def paired_markdown(rows: list[dict[str, str]], per_row: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """Every point against the first one, row by row on the same test rows (exact McNemar test of EX,
+    :mod:`kosql.evaluate.paired`); ``per_row`` maps a point id to its per-row results. Empty when
+    fewer than two points have them."""
+    from kosql.evaluate.paired import PAIRED_HEADER, paired_line, paired_test
+
+    have = [r for r in rows if r.get("point") in per_row]
+    if len(have) < 2:
+        return ""
+    base = have[0]
+    lines = ["## Paired comparison with the first point (same test rows, exact McNemar test of EX)", "",
+             "Only the rows where exactly one of the two points is right count; p < 0.05: the "
+             "difference is unlikely to be chance.", "", PAIRED_HEADER]
+    for r in have[1:]:
+        res = paired_test(per_row[r["point"]], per_row[base["point"]], "ex")
+        lines.append(paired_line(_point_name(r), _point_name(base), res))
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,14 @@ from kosql.pipeline.steps import (
     train_sft_run,
     tuned_model,
 )
-from kosql.pipeline.sweep import SweepConfig, SweepPoint, plot_sweep, run_sweep, summary_markdown
+from kosql.pipeline.sweep import (
+    SweepConfig,
+    SweepPoint,
+    paired_markdown,
+    plot_sweep,
+    run_sweep,
+    summary_markdown,
+)
 from kosql.runinfo import read_json
 
 
@@ -49,6 +56,18 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
         return row
 
     return runner
+
+
+def point_rows(out_dir: Path, rows: list[dict[str, str]]) -> dict[str, list[dict[str, Any]]]:
+    """The per-row results of every point of results.csv that has them (``points/<id>/gen/eval``)."""
+    from kosql.data.rows import iter_jsonl
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        path = out_dir / "points" / str(r.get("point")) / "gen" / "eval" / "per_row.jsonl"
+        if path.is_file():
+            out[str(r["point"])] = list(iter_jsonl(path))
+    return out
 
 
 def sft_dir(point: SweepPoint, point_dir: Path) -> Path:
@@ -128,7 +147,11 @@ def run_sweep_for_real(cfg: SweepConfig, out_dir: Path, console: Console | None 
 
     validate_points(cfg)
     rows = run_sweep(cfg, out_dir, make_point_runner(cfg, console), on_point)
-    (out_dir / "summary.md").write_text(summary_markdown(rows, cfg) + "\n" + "\n".join(
-        f"![{p.stem}]({p.name})" for p in plot_sweep(rows, cfg, out_dir)) + "\n", encoding="utf-8")
+    paired = paired_markdown(rows, point_rows(out_dir, rows))
+    (out_dir / "summary.md").write_text(summary_markdown(rows, cfg) + "\n" + (paired + "\n" if paired else "")
+                                        + "\n".join(f"![{p.stem}]({p.name})" for p in plot_sweep(rows, cfg, out_dir))
+                                        + "\n", encoding="utf-8")
     console.print(summary_markdown(rows, cfg))
+    if paired:
+        console.print(paired)
     return out_dir
