@@ -13,7 +13,6 @@ from typing import Any
 from kosql.data.rows import Example
 
 
-
 def load_split(spec: str, split_file: str = "test.jsonl", field_name: str = "test_data") -> list[Example]:
     """Rows of one split of a dataset spec ('bundled:<size>', a folder or a file), with absolute
     ``db_path`` values (the same resolution ``kosql train`` uses for ``data.train``); errors name
