@@ -109,5 +109,7 @@ def build_state(config: ServeConfig, backend: Backend, *, db: str | None = None,
     resolved = resolve_db(db)
     asker = Asker(resolved, backend=backend, policy=load_policy(policy), allow_expensive=allow_expensive)
     label, db_id, sqlite = db_identity(resolved)
+    if db.startswith(BUNDLED_DB_PREFIX):
+        label = db
     return ServeState(config=config, backend=backend, asker=asker, feedback=FeedbackStore(config.feedback_path),
                       db_label=label, db_id=db_id, db_path=sqlite)
