@@ -5,7 +5,7 @@ Each call takes a pooled connection and runs, one statement per round trip::
     BEGIN READ ONLY;
     SET LOCAL statement_timeout = <ms>; SET LOCAL lock_timeout = <ms>;
     SELECT 1;              -- after a query, SET TRANSACTION READ WRITE is refused
-    <the one statement>    -- sent as a prepared statement: a second statement is a syntax error
+    <the one statement>    -- extended query protocol: a second statement is a syntax error
     ROLLBACK;
 
 and ``DISCARD ALL`` before the connection goes back to the pool (a ``set_config(..., false)`` that
@@ -63,7 +63,7 @@ class PostgresConnector:
         kwargs.update({k: v for k, v in u.query.items() if isinstance(v, str)})
         kwargs.setdefault("connect_timeout", 10)
         try:
-            return psycopg.connect(autocommit=True, **kwargs)
+            return psycopg.connect(autocommit=True, prepare_threshold=None, **kwargs)  # DISCARD ALL-safe
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(f"--db: cannot connect to {self.url} ({first}).") from None
@@ -115,7 +115,7 @@ class PostgresConnector:
         try:
             self._read_only(conn, timeout)
             cur = conn.cursor()
-            cur.execute(sql, prepare=True)
+            cur.execute(sql, prepare=False, binary=True)  # extended protocol: one statement only
             columns = [d.name for d in cur.description or []]
             rows = cur.fetchmany(max_rows + 1) if cur.description else []
             conn.execute("ROLLBACK")
