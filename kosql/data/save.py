@@ -59,8 +59,12 @@ def write_records(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
 
 
 def refuse_overwrite(outputs: Sequence[str | Path], inputs: Sequence[str | Path], option: str = "--out") -> None:
-    """UserError when an output path is one of the inputs (clean/split never write over input)."""
+    """UserError when an output path is one of the inputs, by path, link or hard link (data commands
+    and ``kosql generate`` never write over their input)."""
     sources = {Path(i).resolve() for i in inputs if not str(i).startswith("hf:")}
     for out in outputs:
-        if Path(out).resolve() in sources:
+        target = Path(out).resolve()
+        same = target in sources or (target.exists() and any(s.exists() and os.path.samefile(s, target)
+                                                             for s in sources))
+        if same:
             raise UserError(f"{option} {out} is the input file; kosql never writes over its input, so pick another path.")

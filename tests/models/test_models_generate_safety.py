@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -39,7 +40,10 @@ def test_out_equal_to_data_is_refused_and_the_data_kept(tmp_path: Path, extra: l
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     data = _data(tmp_path / "test.jsonl")
     before = data.read_bytes()
-    for out in (str(data), str(tmp_path / "." / "test.jsonl")):
+    (tmp_path / "link.jsonl").symlink_to(data)
+    os.link(data, tmp_path / "hard.jsonl")
+    for out in (str(data), str(tmp_path / "." / "test.jsonl"), str(tmp_path / "link.jsonl"),
+                str(tmp_path / "hard.jsonl")):
         code = main(["generate", "--data", str(data), "--backend", "fake", "--out", out, *extra])
         assert code == 2
         assert "is the input file" in capsys.readouterr().err
