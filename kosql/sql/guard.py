@@ -256,9 +256,9 @@ def _check_tables_and_columns(tree: exp.Expr, policy: Policy, schema: SchemaColu
         return
     by_node = {id(s.expression): s for s in traverse_scope(tree)}  # after any '*' expansion
     for column in tree.find_all(exp.Column):
-        scope = _scope_of(column, by_node)
-        if scope is not None:
-            _check_column(column, scope, policy, schema)
+        owner = _scope_of(column, by_node)
+        if owner is not None:
+            _check_column(column, owner, policy, schema)
         elif column.name.lower() in {e.rpartition(".")[2].lower() for e in policy.denied_columns}:
             raise Refused(f"The column '{column.name}' is denied by the policy.")  # no scope: be strict
 
