@@ -25,7 +25,7 @@ from typing import Any
 from kosql.ask.connect import PlanInfo
 from kosql.data.schema import Schema
 from kosql.db.execute import ExecResult
-from kosql.errors import DependencyError, UserError
+from kosql.errors import UserError
 
 _POOL_SIZE = 4
 _TIMEOUT_STATES = {"57014"}  # query_canceled (statement_timeout)
@@ -37,7 +37,7 @@ def _psycopg() -> Any:
     try:
         import psycopg
     except ImportError:
-        raise DependencyError("psycopg", "postgres", "Asking a PostgreSQL database") from None
+        raise UserError("Asking a PostgreSQL database needs psycopg 3: pip install 'psycopg[binary]'.") from None
     return psycopg
 
 

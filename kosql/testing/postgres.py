@@ -69,7 +69,7 @@ def _ensure_os_user() -> str | None:
 def postgres_available() -> bool:
     """Install PostgreSQL's server packages if needed; False when they cannot be had here."""
     if postgres_bin_dir() is None:
-        ensure_debian_packages(["postgresql"], ["/usr/lib/postgresql"])
+        ensure_debian_packages(["postgresql"], ["pg_ctlcluster"])  # the server's packages, not the client
     return postgres_bin_dir() is not None
 
 
