@@ -33,6 +33,8 @@ _HELP = config_help()
 @click.option("--db", default=None,
               help="Database to ask: a SQLite file, a SQLAlchemy URL, or bundled:<name> (a database of the "
                    "bundled dataset, e.g. bundled:hr). Without it only /v1 and /api/sql with a DDL work.")
+@click.option("--comments", "comments_file", default=None,
+              help="DDL file with COMMENTs (e.g. Korean column names) merged into the schema's DDL, as in kosql ask.")
 @click.option("--policy", default=None, help="Guard policy YAML [default: the built-in read-only policy].")
 @click.option("--allow-expensive", is_flag=True, help="Run queries whose cost check is over budget.")
 @click.option("--host", default="127.0.0.1", show_default=True, help=_HELP["host"])
@@ -57,7 +59,7 @@ _HELP = config_help()
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
 def command(model: str, adapter: str | None, backend: str, base_url: str | None, upstream_key_env: str | None,
-            upstream_endpoint: str, db: str | None, policy: str | None, allow_expensive: bool, host: str,
+            upstream_endpoint: str, db: str | None, comments_file: str | None, policy: str | None, allow_expensive: bool, host: str,
             port: int, api_key_env: str | None, served_name: str | None, max_batch: int, batch_window_ms: float,
             max_queue: int, max_question_chars: int, chat_prompt: str, feedback_path: Path, fake_sql: str,
             fake_batch_seconds: float, log_level: str) -> int:
@@ -80,7 +82,16 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
                          feedback_path=feedback_path)
     gen_backend = _backend(backend, model, adapter, base_url, upstream_key_env, upstream_endpoint, fake_sql,
                            fake_batch_seconds)
-    state = build_state(config, gen_backend, db=db, policy=policy, allow_expensive=allow_expensive)
+    from kosql.runinfo import trained_prompt_format
+
+    comments = None
+    if comments_file is not None:
+        try:
+            comments = Path(comments_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--comments: cannot read '{comments_file}' ({exc.strerror}).") from None
+    state = build_state(config, gen_backend, db=db, policy=policy, allow_expensive=allow_expensive,
+                        prompt_format=trained_prompt_format(adapter or model) or "seed", comments_ddl=comments)
     shown = "0.0.0.0" if host in ("", "0.0.0.0") else host
     click.echo(f"kosql serve: model {config.model_id} ({gen_backend.name}), "
                f"database {state.db_label or 'none'}; page http://{shown}:{port}/ , API http://{shown}:{port}/v1"

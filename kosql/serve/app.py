@@ -99,15 +99,18 @@ def db_identity(db: str) -> tuple[str, str, str | None]:
 
 
 def build_state(config: ServeConfig, backend: Backend, *, db: str | None = None, policy: str | None = None,
-                allow_expensive: bool = False) -> ServeState:
-    """The server state: the Asker over ``db`` (when given) and the feedback file."""
+                allow_expensive: bool = False, prompt_format: str = "seed",
+                comments_ddl: str | None = None) -> ServeState:
+    """The server state: the Asker over ``db`` (when given, built as `kosql ask` builds it) and the
+    feedback file."""
     if db is None:
         return ServeState(config=config, backend=backend)
     from kosql.ask import Asker
     from kosql.sql.guard import load_policy
 
     resolved = resolve_db(db)
-    asker = Asker(resolved, backend=backend, policy=load_policy(policy), allow_expensive=allow_expensive)
+    asker = Asker(resolved, backend=backend, policy=load_policy(policy), allow_expensive=allow_expensive,
+                  prompt_format=prompt_format, comments_ddl=comments_ddl)
     label, db_id, sqlite = db_identity(resolved)
     if db.startswith(BUNDLED_DB_PREFIX):
         label = db
