@@ -170,8 +170,10 @@ def score_row(example: Example, pred_sql: str, *, testsuite: str | bool = "auto"
                                "forbidden" if is_forbidden(pred_sql) else "unscored")
         if em:
             from kosql.sql.exact_match import exact_set_match, exact_string_match
+            from kosql.sql.spider_match import spider_schema_from_ddl
 
-            row["em"] = exact_set_match(example.answer, pred_sql)
+            em_schema = spider_schema_from_ddl(example.context) if example.context.strip() else None
+            row["em"] = exact_set_match(example.answer, pred_sql, schema=em_schema)
             row["em_string"] = exact_string_match(example.answer, pred_sql)
     except Exception as exc:
         row["category"] = "error"

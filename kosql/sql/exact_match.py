@@ -1,6 +1,12 @@
 """Exact match (EM) of a predicted query against gold, Spider style, on sqlglot ASTs (pure).
 
-:func:`exact_set_match` compares queries clause by clause, each clause as a set (or multiset):
+:func:`exact_set_match` follows the official Spider evaluator (:mod:`kosql.sql.spider_match`)
+whenever the gold query is one its parser reads: the same components, values and DISTINCT ignored,
+JOIN ON conditions ignored, LIMIT values ignored, and 0 for a prediction outside its grammar. A
+double-quoted name that is not a column of the schema is a string literal (Spider's convention).
+
+For gold SQL outside that grammar (MySQL/PostgreSQL functions, CASE, LEFT JOIN ... in ko_text2sql
+rows) it falls back to kosql's own clause-set comparison, each clause as a set (or multiset):
 
 - ``SELECT``: the multiset of select items (aliases dropped) and the ``DISTINCT`` flag;
 - ``FROM``: the multiset of tables (names, aliases resolved) and derived tables (compared
@@ -29,7 +35,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from kosql.sql.normalize import normalize_sql, parse_sql
+from kosql.sql.normalize import literalize_double_quoted, normalize_sql, parse_sql
+from kosql.sql.spider_match import SpiderSchema, spider_signature
 
 _QUERY_TYPES = (exp.Select, exp.SetOperation)
 
@@ -195,13 +202,15 @@ def _signature(node: exp.Expr, ignore_values: bool) -> tuple[Any, ...]:
 
 
 @lru_cache(maxsize=8192)
-def query_signature(sql: str, ignore_values: bool = True) -> tuple[Any, ...] | None:
-    """The clause-set signature of ``sql`` (None when it does not parse as one query)."""
+def query_signature(sql: str, ignore_values: bool = True,
+                    columns: frozenset[str] | None = None) -> tuple[Any, ...] | None:
+    """kosql's clause-set signature of ``sql`` (None when it does not parse as one query);
+    ``columns``: the schema's column names, for :func:`literalize_double_quoted`."""
     parsed = parse_sql(sql)
     if parsed.tree is None or not isinstance(parsed.tree, _QUERY_TYPES + (exp.Subquery,)):
         return None
     try:
-        return _signature(parsed.tree, ignore_values)
+        return _signature(literalize_double_quoted(parsed.tree, columns), ignore_values)
     except Exception:  # sqlglot AST shapes we do not know: not comparable, never a crash
         return None
 
@@ -213,14 +222,26 @@ def _squash(sql: str) -> str:
 _normalized = lru_cache(maxsize=8192)(normalize_sql)
 
 
-def exact_set_match(gold_sql: str, pred_sql: str, *, ignore_values: bool = True) -> bool:
-    """Spider-style exact set match of ``pred_sql`` against ``gold_sql`` (False if either fails)."""
-    gold = query_signature(gold_sql, ignore_values)
-    if gold is None or not pred_sql or not pred_sql.strip():
+def exact_set_match(gold_sql: str, pred_sql: str, *, ignore_values: bool = True,
+                    schema: SpiderSchema | None = None) -> bool:
+    """Exact set match of ``pred_sql`` against ``gold_sql`` (False if either fails): the official
+    Spider rules when the gold query is in Spider's grammar, else kosql's clause sets. ``schema``
+    (:func:`kosql.sql.spider_match.spider_schema_from_ddl`) resolves unqualified columns, maps
+    foreign keys and tells double-quoted columns from strings, as the official evaluator does."""
+    if not pred_sql or not pred_sql.strip():
+        return False
+    spider_gold = spider_signature(gold_sql, schema, ignore_values)
+    if spider_gold is not None:
+        if _squash(gold_sql) == _squash(pred_sql):
+            return True
+        return bool(spider_signature(pred_sql, schema, ignore_values) == spider_gold)
+    columns = schema.all_columns if schema is not None else None
+    gold = query_signature(gold_sql, ignore_values, columns)
+    if gold is None:
         return False
     if _squash(gold_sql) == _squash(pred_sql):
         return True
-    pred = query_signature(pred_sql, ignore_values)
+    pred = query_signature(pred_sql, ignore_values, columns)
     return pred is not None and gold == pred
 
 

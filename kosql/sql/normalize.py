@@ -110,3 +110,39 @@ def normalize_question(question: str) -> str:
     """Question text for duplicate keys: case-folded, single spaces, no trailing punctuation."""
     text = _WS_RE.sub(" ", (question or "").strip()).casefold()
     return text.rstrip(" .?!。？！")
+
+
+_VALUE_PARENTS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In,
+                  exp.Between)
+
+
+def _in_value_position(col: exp.Column) -> bool:
+    """Whether ``col`` is a compared value: the right side of a comparison / LIKE, an IN list item
+    or a BETWEEN bound (not the compared expression itself)."""
+    parent = col.parent
+    if isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if not isinstance(parent, _VALUE_PARENTS):
+        return False
+    return parent.this is not col and parent.this is not col.parent
+
+
+def literalize_double_quoted(tree: exp.Expr, columns: frozenset[str] | None = None) -> exp.Expr:
+    """Spider's convention for ``"..."``: a double-quoted name that is no column is a string.
+
+    sqlglot's default dialect reads ``WHERE country = "France"`` as a quoted identifier; SQLite (and
+    Spider's gold SQL) mean the string ``'France'``. With ``columns`` (the schema's column names,
+    lower-cased) every unqualified double-quoted name outside that set becomes a string literal;
+    without a schema only the ones in a value position (right of ``=``/``LIKE``/..., IN lists,
+    BETWEEN bounds) do. Returns a modified copy; ``tree`` is left as it is.
+    """
+    tree = tree.copy()
+    for col in list(tree.find_all(exp.Column)):
+        ident = col.this
+        if col.table or not isinstance(ident, exp.Identifier) or not ident.quoted:
+            continue
+        name = str(ident.this)
+        is_value = (name.lower() not in columns) if columns is not None else _in_value_position(col)
+        if is_value:
+            col.replace(exp.Literal.string(name))
+    return tree

@@ -13,11 +13,14 @@ GOLD = ("SELECT T1.name, count(*) FROM singer AS T1 JOIN concert AS T2 ON T1.id 
 
 @pytest.mark.parametrize("pred", [
     GOLD,
-    # clause items reordered, other aliases, alias used in ORDER BY, other values
-    "select count(*) as c, a.name from concert b join singer a on b.sid = a.id "
-    "where b.year = '2015' and a.age > 30 group by a.name having count(*) > 2 order by c desc limit 5",
-    "SELECT s.NAME, COUNT(*) FROM Singer s JOIN Concert c ON c.sid = s.id WHERE s.age > 1 AND c.year = 'x' "
+    # clause items reordered, other aliases (with AS), other values
+    "select count(*), a.name from concert as b join singer as a on b.sid = a.id "
+    "where b.year = '2015' and a.age > 30 group by a.name having count(*) > 2 order by count(*) desc limit 5",
+    "SELECT s.NAME, COUNT(*) FROM Singer AS s JOIN Concert AS c ON c.sid = s.id WHERE s.age > 1 AND c.year = 'x' "
     "GROUP BY s.name HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC LIMIT 1",
+    # the official evaluator ignores DISTINCT and the JOIN ON conditions
+    GOLD.replace("T1.name, count(*)", "DISTINCT T1.name, count(*)"),
+    GOLD.replace("T1.id = T2.sid", "T1.id = T2.id"),
 ])
 def test_set_match_ignores_order_aliases_and_values(pred: str) -> None:
     assert exact_set_match(GOLD, pred)
@@ -30,9 +33,10 @@ def test_set_match_ignores_order_aliases_and_values(pred: str) -> None:
     GOLD.replace("AND T2.year", "OR T2.year"),
     GOLD.replace("GROUP BY T1.name", "GROUP BY T1.id"),
     GOLD.replace("HAVING count(*) > 1 ", ""),
-    GOLD.replace("T1.name, count(*)", "DISTINCT T1.name, count(*)"),
     GOLD.replace("JOIN concert", "JOIN festival"),
-    GOLD.replace("T1.id = T2.sid", "T1.id = T2.id"),
+    # outside the official parser's grammar: a select alias, a table alias without AS
+    GOLD.replace("T1.name, count(*)", "T1.name, count(*) AS n"),
+    GOLD.replace("concert AS T2", "concert T2"),
     "SELECT name FROM singer",
     "",
     "이건 SQL이 아닙니다",
