@@ -206,7 +206,7 @@ def _value(node: exp.Expr | None, scope: _Scope, mode: _Mode) -> Any:
         if mode.drop_values:
             return None
         return str(node.this) if node.is_string else float(node.this)
-    while isinstance(node, tuple(_ARITH)):  # Spider reads the leading column and skips the rest
+    while isinstance(node, (exp.Sub, exp.Add, exp.Mul, exp.Div)):  # the leading column; the rest skipped
         node = node.this
     unit = _col_unit(node, scope, mode)
     return None if mode.drop_values else unit
