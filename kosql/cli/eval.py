@@ -80,8 +80,15 @@ def print_summary(metrics: dict[str, Any], out_dir: Path | None) -> None:
 @click.option("--no-testsuite", is_flag=True, help="Skip test-suite EX (rows without a database get EM only).")
 @click.option("--max-rows", type=int, default=10000, show_default=True, help="Row cap per query result.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--spider-compat", is_flag=True,
+              help="Execute gold and prediction with every DISTINCT removed (also in COUNT(DISTINCT ...)), "
+                   "as the official Spider evaluator does by default; the default runs the SQL as written.")
+@click.option("--compare", "compare_with", type=click.Path(path_type=Path), default=None,
+              help="per_row.jsonl (or its eval folder) of another run on the same rows: a paired "
+                   "exact McNemar test of the two runs' execution accuracy and EM.")
 def command(data: str, pred: str, out: Path | None, timeout: float, k: int, workers: int,
-            no_testsuite: bool, max_rows: int, quiet: bool) -> int:
+            no_testsuite: bool, max_rows: int, quiet: bool, spider_compat: bool = False,
+            compare_with: Path | None = None) -> int:
     """Score predictions by execution accuracy, test-suite EX and exact match."""
     from kosql.data.resolve import check_db_paths, load_dataset
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
@@ -106,10 +113,29 @@ def command(data: str, pred: str, out: Path | None, timeout: float, k: int, work
                    "of accuracy); rerun kosql generate to retry them.", err=True)
     report = evaluate_predictions(examples, preds.by_id, testsuite="never" if no_testsuite else "auto",
                                   k=k, timeout=timeout, workers=workers, progress=not quiet,
-                                  max_rows=max_rows, failed=preds.failed)
+                                  max_rows=max_rows, failed=preds.failed, spider_compat=spider_compat)
     report.metrics["settings"].update(data=str(data), pred=str(pred), keyed_by=preds.keyed_by,
                                       missing_predictions=len(preds.missing),
                                       generation_failed=len(preds.failed))
+    if compare_with is not None:
+        report.metrics["paired"] = paired_with(report.rows, compare_with)
     write_eval_outputs(report, out_dir)
     print_summary(report.metrics, out_dir)
+    for res in report.metrics.get("paired", {}).get("tests", []):
+        click.echo(f"paired {res['metric']} vs {compare_with} on {res['n']} common rows: only this run right "
+                   f"{res['a_only']}, only the other right {res['b_only']}, exact McNemar p = "
+                   f"{res['p_value']:.3g}")
     return 0
+
+
+def paired_with(rows: list[dict[str, Any]], other: Path) -> dict[str, Any]:
+    """Paired tests (execution accuracy, EM) of ``rows`` against another run's per_row.jsonl."""
+    from kosql.data.rows import iter_jsonl
+    from kosql.evaluate.paired import paired_test
+
+    path = other / "per_row.jsonl" if other.is_dir() else other
+    if not path.is_file():
+        raise UserError(f"--compare: {path} does not exist (a per_row.jsonl of kosql eval, or its folder).")
+    theirs = list(iter_jsonl(path))
+    tests = [paired_test(rows, theirs, m).to_dict() for m in ("exec", "em")]
+    return {"other": str(path), "tests": [t for t in tests if t["n"]]}

@@ -148,8 +148,12 @@ def _score_testsuite(row: dict[str, Any], example: Example, pred_sql: str, k: in
 
 
 def score_row(example: Example, pred_sql: str, *, testsuite: str | bool = "auto", k: int = 8,
-              timeout: float = 5.0, max_rows: int = 10000, em: bool = True) -> dict[str, Any]:
-    """Score one prediction (never raises: an evaluator failure gives category ``error``)."""
+              timeout: float = 5.0, max_rows: int = 10000, em: bool = True,
+              spider_compat: bool = False) -> dict[str, Any]:
+    """Score one prediction (never raises: an evaluator failure gives category ``error``).
+
+    ``spider_compat``: execute gold and prediction with every DISTINCT removed, as the official
+    Spider evaluator does by default (:func:`kosql.sql.normalize.strip_distinct`)."""
     start = time.monotonic()
     pred_sql = pred_sql or ""
     mode = _mode(testsuite)
@@ -159,11 +163,12 @@ def score_row(example: Example, pred_sql: str, *, testsuite: str | bool = "auto"
         return {"id": example.id, "category": "error", "error": f"{type(exc).__name__}: {exc}"}
     try:
         db_path = example.db_path
+        run_example, run_pred = _executed(example, pred_sql, spider_compat)
         if db_path:
-            _score_ex(row, db_path, example.answer, pred_sql, timeout, max_rows)
+            _score_ex(row, db_path, run_example.answer, run_pred, timeout, max_rows)
         run_ts = mode == "always" or (mode == "auto" and not db_path)
         if run_ts and testsuite_available():
-            _score_testsuite(row, example, pred_sql, k, timeout, primary=not db_path)
+            _score_testsuite(row, run_example, run_pred, k, timeout, primary=not db_path)
         elif not db_path:
             row["method"] = "none"
             row["category"] = ("empty_prediction" if not pred_sql.strip() else
@@ -181,6 +186,17 @@ def score_row(example: Example, pred_sql: str, *, testsuite: str | bool = "auto"
         row["traceback"] = traceback.format_exc(limit=4)
     row["seconds"] = round(time.monotonic() - start, 6)
     return row
+
+
+def _executed(example: Example, pred_sql: str, spider_compat: bool) -> tuple[Example, str]:
+    """The gold row and prediction as they are executed (DISTINCT stripped in Spider mode)."""
+    if not spider_compat:
+        return example, pred_sql
+    from dataclasses import replace
+
+    from kosql.sql.normalize import strip_distinct
+
+    return replace(example, answer=strip_distinct(example.answer)), strip_distinct(pred_sql)
 
 
 # -- parallel scoring ---------------------------------------------------------------------------
@@ -259,7 +275,8 @@ def _recover(indices: list[int], workers: int, on_done: Any, budget: list[int]) 
 def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *,
                          testsuite: str | bool = "auto", k: int = 8, timeout: float = 5.0,
                          workers: int = 2, progress: bool = True, em: bool = True,
-                         max_rows: int = 10000, failed: dict[str, str] | None = None) -> EvalReport:
+                         max_rows: int = 10000, failed: dict[str, str] | None = None,
+                         spider_compat: bool = False) -> EvalReport:
     """Score ``predictions`` (row id -> SQL; a missing id is an empty prediction) on ``examples``.
 
     ``failed`` (row id -> error): rows whose generation failed; they are not scored but get the
@@ -267,7 +284,8 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
     if failed and any(ex.id in failed for ex in examples):
         report = evaluate_predictions([ex for ex in examples if ex.id not in failed], predictions,
                                       testsuite=testsuite, k=k, timeout=timeout, workers=workers,
-                                      progress=progress, em=em, max_rows=max_rows)
+                                      progress=progress, em=em, max_rows=max_rows,
+                                      spider_compat=spider_compat)
         scored = {r["id"]: r for r in report.rows}
         rows = [scored.get(ex.id) or _failed_row(ex, failed[ex.id]) for ex in examples]
         metrics = compute_metrics(rows)
@@ -276,7 +294,8 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
     start = time.monotonic()
     mode = _mode(testsuite)
     preds = [predictions.get(ex.id, "") or "" for ex in examples]
-    opts = {"testsuite": mode, "k": k, "timeout": timeout, "max_rows": max_rows, "em": em}
+    opts = {"testsuite": mode, "k": k, "timeout": timeout, "max_rows": max_rows, "em": em,
+            "spider_compat": spider_compat}
     results: dict[str, dict[str, Any]] = {}
     n = len(examples)
     workers = max(1, min(int(workers), os.cpu_count() or 1, n or 1))
@@ -311,7 +330,8 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
             for i, ex in enumerate(examples)]
     seconds = time.monotonic() - start
     settings = {"testsuite": mode, "k": k, "timeout": timeout, "workers": workers,
-                "max_rows": max_rows, "em": em, "testsuite_available": testsuite_available(),
+                "max_rows": max_rows, "em": em, "spider_compat": spider_compat,
+                "testsuite_available": testsuite_available(),
                 "seconds": round(seconds, 3), "rows_per_second": round(n / seconds, 2) if seconds else None}
     metrics = compute_metrics(rows)
     metrics["settings"] = settings

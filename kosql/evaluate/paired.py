@@ -57,6 +57,14 @@ class PairedResult:
         return "A better" if self.a_only > self.b_only else "B better"
 
 
+def metric_value(row: Mapping[str, Any], metric: str) -> Any:
+    """A row's verdict for ``metric``; ``exec`` is EX where the row has a database, else test-suite EX
+    (the "execution accuracy" of ``kosql eval``)."""
+    if metric == "exec":
+        return row.get("ex") if row.get("ex") is not None else row.get("ts_ex")
+    return row.get(metric)
+
+
 def _by_id(rows: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {str(r.get("id")): r for r in rows if r.get("id") is not None}
 
@@ -68,9 +76,9 @@ def paired_test(rows_a: Sequence[Mapping[str, Any]], rows_b: Sequence[Mapping[st
     counts = {"both": 0, "a_only": 0, "b_only": 0, "neither": 0}
     for row_id, ra in a.items():
         rb = b.get(row_id)
-        if rb is None or ra.get(metric) is None or rb.get(metric) is None:
+        if rb is None or metric_value(ra, metric) is None or metric_value(rb, metric) is None:
             continue
-        va, vb = bool(ra.get(metric)), bool(rb.get(metric))
+        va, vb = bool(metric_value(ra, metric)), bool(metric_value(rb, metric))
         key = "both" if va and vb else "a_only" if va else "b_only" if vb else "neither"
         counts[key] += 1
     return PairedResult(metric=metric, n=sum(counts.values()), **counts,
