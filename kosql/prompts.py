@@ -43,6 +43,18 @@ JUDGE_PROMPT_TEMPLATE = (
     "gen_sql: {gen_sql}"
 )
 
+# `kosql data clean --judge-model`: does a training row's SQL answer its question? ({answer} is the
+# row's SQL, {gen_sql} too, so the template fills like the judge's; literal braces doubled.)
+DATA_JUDGE_PROMPT_TEMPLATE = (
+    'Based on below DDL and Question, evaluate whether SQL correctly answers Question on that schema.\n'
+    'If it does, return "yes", else return "no" with a one-sentence reason.\n'
+    'Output JSON Format: {{"resolve_yn": "", "reason": ""}}\n'
+    "\n"
+    "DDL: {context}\n"
+    "Question: {question}\n"
+    "SQL: {gen_sql}"
+)
+
 
 class ChatTokenizer(Protocol):
     """The part of a Hugging Face tokenizer that the chat format needs."""

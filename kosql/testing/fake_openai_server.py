@@ -22,7 +22,10 @@ Endpoints: ``GET /v1/models``, ``POST /v1/chat/completions``, ``POST /v1/complet
 Answers: for a judge prompt (it has ``gt_sql:`` and ``gen_sql:`` lines) the content is
 ``{"resolve_yn": "yes"}`` when both SQL strings are equal after whitespace normalization
 (case-insensitive, trailing ``;`` ignored), else ``{"resolve_yn": "no"}``. Other prompts get
-``SELECT 1;``. An unknown model is a 404 ``model_not_found`` like OpenAI's.
+``SELECT 1;``. For a training-row judge prompt (``Question:`` and ``SQL:`` lines, as
+``kosql data clean --judge-model`` sends) the answer is ``{"resolve_yn": "no", "reason": ...}``
+when the SQL carries the marker ``/*verdict:no*/``, else ``{"resolve_yn": "yes"}``. An unknown
+model is a 404 ``model_not_found`` like OpenAI's.
 
 Faults, per attempt: with probability ``faults`` one of ``FAULT_KINDS`` is drawn (seeded RNG);
 a prompt can also carry a schedule such as ``/*fault:429,503*/`` (attempt 1 gets 429, attempt 2
@@ -111,6 +114,17 @@ def judge_answer(prompt: str) -> str | None:
         return None
     clean = _SCHEDULE_RE.sub("", gen.group(1))
     return "yes" if normalize_sql(clean) == normalize_sql(gt.group(1)) else "no"
+
+
+def row_judge_answer(prompt: str) -> dict[str, str] | None:
+    """The verdict for a training-row judge prompt, None when the prompt is not one."""
+    question = re.search(r"^\s*Question:(.*)$", prompt, re.MULTILINE)
+    sql = re.search(r"^\s*SQL:(.*)$", prompt, re.MULTILINE)
+    if question is None or sql is None:
+        return None
+    if "/*verdict:no*/" in sql.group(1):
+        return {"resolve_yn": "no", "reason": "The SQL does not answer the question (marked)."}
+    return {"resolve_yn": "yes"}
 
 
 def prompt_key(prompt: str) -> str:
@@ -255,6 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
             content = "Hmm, it depends on the data."
         elif verdict is not None:
             content = json.dumps({"resolve_yn": verdict})
+        elif (row_verdict := row_judge_answer(prompt)) is not None:
+            content = json.dumps(row_verdict, ensure_ascii=False)
         else:
             content = "SELECT 1;"
         usage = {"prompt_tokens": max(1, len(prompt) // 2), "completion_tokens": max(1, len(content) // 2)}
