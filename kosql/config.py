@@ -16,6 +16,7 @@ import dataclasses
 import difflib
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -245,90 +246,114 @@ def _type_name(tp: Any) -> str:
 _KIND = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
+def _bad(source: str, dotted: str, value: Any, expected: str) -> UserError:
+    return UserError(f"{source}: field '{dotted}' must be {expected}, got {value!r}.")
+
+
 def _coerce(value: Any, tp: Any, dotted: str, source: str) -> Any:
     """``value`` converted to ``tp`` or a UserError naming the field."""
-
-    def bad(expected: str) -> UserError:
-        return UserError(f"{source}: field '{dotted}' must be {expected}, got {value!r}.")
-
     if tp is Any:
         return value
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        args = get_args(tp)
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null") and type(None) in args):
-            if type(None) in args:
-                return None
-            raise bad(_describe(tp))
-        errors = 0
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, dotted, source)
-            except UserError:
-                errors += 1
-        raise bad(_describe(tp))
+        return _coerce_union(value, tp, dotted, source)
     if origin is Literal:
         choices = get_args(tp)
         if value in choices:
             return value
-        raise UserError(
-            f"{source}: field '{dotted}' must be one of {', '.join(repr(c) for c in choices)}, got {value!r}."
-        )
+        raise _bad(source, dotted, value, f"one of {', '.join(repr(c) for c in choices)}")
     if origin is list:
-        (item_tp,) = get_args(tp) or (Any,)
-        if isinstance(value, str) and item_tp is not str and "," in value:
-            value = [v.strip() for v in value.split(",")]
-        if not isinstance(value, list):
-            raise bad(f"a list of {_describe(item_tp)}")
-        return [_coerce(v, item_tp, f"{dotted}[{i}]", source) for i, v in enumerate(value)]
+        return _coerce_list(value, tp, dotted, source)
     if origin is dict:
         if not isinstance(value, dict):
-            raise bad("a mapping")
+            raise _bad(source, dotted, value, "a mapping")
         val_tp = get_args(tp)[1] if get_args(tp) else Any
         return {str(k): _coerce(v, val_tp, f"{dotted}.{k}", source) for k, v in value.items()}
     if value is None:
-        raise bad(_describe(tp))
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
-            return value.lower() in ("true", "yes", "on", "1")
-        raise bad(_KIND[bool])
-    if tp is int:
-        if isinstance(value, bool):
-            raise bad(_KIND[int])
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip().replace("_", ""))
-            except ValueError:
-                pass
-        raise bad(_KIND[int])
-    if tp is float:
-        if isinstance(value, bool):
-            raise bad(_KIND[float])
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):  # PyYAML reads 2e-4 as a string
-            try:
-                return float(value.strip())
-            except ValueError:
-                pass
-        raise bad(_KIND[float])
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        raise bad(_KIND[str])
+        raise _bad(source, dotted, value, _describe(tp))
+    scalar = _SCALARS.get(tp)
+    if scalar is not None:
+        try:
+            return scalar(value)
+        except (TypeError, ValueError):
+            raise _bad(source, dotted, value, _KIND[tp]) from None
     if isinstance(tp, type) and isinstance(value, tp):
         return value
-    raise bad(_describe(tp))
+    raise _bad(source, dotted, value, _describe(tp))
+
+
+def _coerce_union(value: Any, tp: Any, dotted: str, source: str) -> Any:
+    """The first member type of ``tp`` that takes ``value`` (``None``, 'none' and 'null' for an optional)."""
+    args = get_args(tp)
+    optional = type(None) in args
+    if value is None or (optional and isinstance(value, str) and value.lower() in ("none", "null")):
+        if optional:
+            return None
+        raise _bad(source, dotted, value, _describe(tp))
+    for arg in args:
+        if arg is type(None):
+            continue
+        try:
+            return _coerce(value, arg, dotted, source)
+        except UserError:
+            pass
+    raise _bad(source, dotted, value, _describe(tp))
+
+
+def _coerce_list(value: Any, tp: Any, dotted: str, source: str) -> list[Any]:
+    """A list of ``tp``'s item type; a comma-separated string (from a CLI override) is split first."""
+    (item_tp,) = get_args(tp) or (Any,)
+    if isinstance(value, str) and item_tp is not str and "," in value:
+        value = [v.strip() for v in value.split(",")]
+    if not isinstance(value, list):
+        raise _bad(source, dotted, value, f"a list of {_describe(item_tp)}")
+    return [_coerce(v, item_tp, f"{dotted}[{i}]", source) for i, v in enumerate(value)]
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise ValueError
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value.strip().replace("_", ""))
+    raise ValueError
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):  # PyYAML reads 2e-4 as a string
+        return float(value.strip())
+    raise ValueError
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError
+
+
+# scalar converters: each returns the converted value or raises ValueError
+_SCALARS: dict[Any, Callable[[Any], Any]] = {bool: _to_bool, int: _to_int, float: _to_float, str: _to_str}
 
 
 def _describe(tp: Any) -> str:
