@@ -17,7 +17,8 @@ rebuilds the same components from a sqlglot tree:
 - the keyword set (where, group, having, order, asc/desc, limit, set operators, or, not, in, like).
 
 Subqueries inside conditions and ``FROM`` are compared as the official script does, as a whole
-(items in written order, DISTINCT and LIMIT values kept). Columns are resolved to their table
+(items in written order, DISTINCT kept; a LIMIT only present or absent, as test-suite-sql-eval's
+parser reads every LIMIT value as 1). Columns are resolved to their table
 through the aliases, and — with a schema (:class:`SpiderSchema`) — an unqualified column to the
 first ``FROM`` table that has it; foreign-key columns count as the column they reference.
 
@@ -339,8 +340,9 @@ def _select_sig(sel: exp.Select, schema: SpiderSchema | None, mode: _Mode, paren
     if set_op is not None:
         kw.add(set_op[0])
     if mode.strict:  # the official nested comparison: the parsed dict as a whole
+        # test-suite-sql-eval's parser reads every LIMIT value as 1: only its presence counts here too
         return ("strict", bool(distinct), tuple(items), tuple(units), tuple(from_conds), tuple(where),
-                tuple(group), order, tuple(having), limit, set_op)
+                tuple(group), order, tuple(having), limit is not None, set_op)
     connectors = frozenset(c for c in where if isinstance(c, str))
     return (
         ("select", _sorted(items)),
