@@ -215,6 +215,97 @@ def shared_prefix_data(cfg: SFTConfig, data: PreparedData, tokenizer: Any, model
     return [g.to_features() for g in groups], collator
 
 
+def _write_run_records(cfg: SFTConfig, run: RunFolder, data: PreparedData, base_path: str,
+                       ckpt: Path | None) -> None:
+    """run_config.yaml, dropped_rows.json and manifest.json of a starting (or resumed) run."""
+    summary = data.summary()
+    write_run_config(run, cfg)
+    write_json(run.root / "dropped_rows.json", summary["dropped"])
+    write_json(run.manifest, make_manifest(
+        kind="sft", cfg=cfg, base_model=cfg.model.name, base_model_path=base_path, seed=cfg.train.seed,
+        data={"train": cfg.data.train, **{k: v for k, v in summary.items() if k != "dropped"},
+              "dropped": len(summary["dropped"])},
+        prompt_format=cfg.data.prompt_format, extra={"method": cfg.model.method,
+                                                     "resumed_from": str(ckpt) if ckpt else None}))
+
+
+def _load_trainable(cfg: SFTConfig, base_path: str, say: Printer) -> tuple[Any, Any]:
+    """The base model with ``model.freeze_*`` applied (full) and the peft LoRA config (lora/qlora, else None)."""
+    m = cfg.model
+    model = load_model(base_path, method=m.method, precision=resolve_precision(cfg.train.precision),
+                       attn_implementation=m.attn_implementation)
+    if m.method == "full" and (m.freeze_embeddings or m.freeze_layers):
+        trainable = freeze(model, embeddings=m.freeze_embeddings, layers=m.freeze_layers)
+        total = sum(p.numel() for p in model.parameters())
+        say(f"frozen: {'embeddings, ' if m.freeze_embeddings else ''}{m.freeze_layers} lowest layers; "
+            f"{trainable / 1e6:.1f}M of {total / 1e6:.1f}M weights trained")
+    peft_cfg = None
+    if m.method in ("lora", "qlora"):
+        lc = cfg.lora
+        peft_cfg = lora_config(lc.r, lc.alpha, lc.dropout, lc.target_modules)
+    return model, peft_cfg
+
+
+def _build_trainer(cfg: SFTConfig, run: RunFolder, data: PreparedData, tokenizer: Any, base_path: str, *,
+                   progress: bool, callbacks: list[Any], say: Printer) -> Any:
+    """The SFT trainer over ``data``'s records (or shared-prefix groups), with the run-log callback first."""
+    from datasets import Dataset
+
+    from kosql.train.loss import trainer_class
+
+    model, peft_cfg = _load_trainable(cfg, base_path, say)
+    max_length = None if cfg.train.batching == "padding_free" else cfg.data.max_length
+    args = trainer_args(cfg, run, progress=progress, max_length=max_length)
+    if cfg.train.batching == "padded":
+        args.pad_to_multiple_of = None
+    collator = None
+    if cfg.train.batching == "shared_prefix":
+        features, collator = shared_prefix_data(cfg, data, tokenizer, model, say)
+    else:
+        features = [r.to_features() for r in data.records]
+    with quiet_foreign_deprecations():  # TRL wraps the model with peft here
+        return trainer_class()(model=model, args=args, train_dataset=Dataset.from_list(features),
+                               processing_class=tokenizer, data_collator=collator, peft_config=peft_cfg,
+                               callbacks=callbacks)
+
+
+def _train_metrics(trainer: Any, result: Any, seconds: float, data: PreparedData) -> dict[str, Any]:
+    """metrics.json of a finished run: steps, losses, time, tokens and rows."""
+    state = trainer.state
+    losses = [e["loss"] for e in state.log_history if "loss" in e]
+    tokens_seen = int(getattr(state, "num_input_tokens_seen", 0) or getattr(trainer, "_total_train_tokens", 0) or 0)
+    return {
+        "global_step": state.global_step,
+        "epoch": state.epoch,
+        "train_loss": result.training_loss,
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+        "train_seconds": round(seconds, 2),
+        "train_runtime": result.metrics.get("train_runtime"),
+        "tokens_seen": tokens_seen,
+        "tokens_per_second": round(tokens_seen / seconds, 1) if seconds and tokens_seen else None,
+        "rows_trained": len(data.records),  # the rows prepared for training (after drops)
+        # the rows the steps went through: epochs run (fractional with max_steps) x rows
+        "rows_seen": round(float(state.epoch or 0.0) * len(data.records)),
+        "rows_dropped": len(data.dropped),
+    }
+
+
+def _score_dev(run: RunFolder, logcb: _RunLogCallback, model: Any, step: int, metrics: dict[str, Any],
+               say: Printer) -> None:
+    """EX of the trained model on the dev rows into ``metrics``, dev_predictions.jsonl and the log."""
+    say(f"scoring EX on {len(logcb.dev_rows)} dev rows ...")
+    res = logcb.ex(model)
+    metrics["dev_ex"] = res.get("ex")
+    metrics["dev_ex_rows"] = res.get("rows")
+    if res.get("note"):
+        metrics["dev_ex_note"] = res["note"]
+    (run.root / "dev_predictions.jsonl").write_text(
+        "".join(json.dumps({"id": k, "pred": v}, ensure_ascii=False) + "\n" for k, v in res["preds"].items()),
+        encoding="utf-8")
+    append_log(run, {"step": step, "dev_ex": res.get("ex"), "dev_rows": res.get("rows")})
+
+
 def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
               callbacks: list[Any] | None = None, echo: Printer | None = None) -> Path:
     """Fine-tune ``cfg.model.name`` on ``cfg.data``; returns the run folder (adapter/, metrics.json, ...).
@@ -232,50 +323,13 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     base_path = resolve_base(cfg.model.name)
     tokenizer = load_tokenizer(base_path)
     data = prepare_data(cfg, tokenizer, say)
-    summary = data.summary()
     if main:
-        write_run_config(run, cfg)
-        write_json(run.root / "dropped_rows.json", summary["dropped"])
-        write_json(run.manifest, make_manifest(
-            kind="sft", cfg=cfg, base_model=cfg.model.name, base_model_path=base_path, seed=cfg.train.seed,
-            data={"train": cfg.data.train, **{k: v for k, v in summary.items() if k != "dropped"},
-                  "dropped": len(summary["dropped"])},
-            prompt_format=cfg.data.prompt_format, extra={"method": cfg.model.method,
-                                                         "resumed_from": str(ckpt) if ckpt else None}))
-    say(f"training on {len(data.records)} rows ({summary['lengths']['tokens']} tokens/epoch) "
+        _write_run_records(cfg, run, data, base_path, ckpt)
+    say(f"training on {len(data.records)} rows ({length_stats(data.records)['tokens']} tokens/epoch) "
         f"-> {run.root}" + (f", resuming from {ckpt.name}" if ckpt else ""))
-
-    from datasets import Dataset
-
-    from kosql.train.loss import trainer_class
-
-    flags = resolve_precision(cfg.train.precision)
-    model = load_model(base_path, method=cfg.model.method, precision=flags,
-                       attn_implementation=cfg.model.attn_implementation)
-    peft_cfg = None
-    if cfg.model.method == "full" and (cfg.model.freeze_embeddings or cfg.model.freeze_layers):
-        trainable = freeze(model, embeddings=cfg.model.freeze_embeddings, layers=cfg.model.freeze_layers)
-        total = sum(p.numel() for p in model.parameters())
-        say(f"frozen: {'embeddings, ' if cfg.model.freeze_embeddings else ''}{cfg.model.freeze_layers} lowest layers; "
-            f"{trainable / 1e6:.1f}M of {total / 1e6:.1f}M weights trained")
-    if cfg.model.method in ("lora", "qlora"):
-        lc = cfg.lora
-        peft_cfg = lora_config(lc.r, lc.alpha, lc.dropout, lc.target_modules)
-    max_length = None if cfg.train.batching == "padding_free" else cfg.data.max_length
-    args = trainer_args(cfg, run, progress=progress, max_length=max_length)
-    if cfg.train.batching == "padded":
-        args.pad_to_multiple_of = None
     logcb = _RunLogCallback(run, cfg, tokenizer, data.dev_rows, say)
-    collator = None
-    if cfg.train.batching == "shared_prefix":
-        features, collator = shared_prefix_data(cfg, data, tokenizer, model, say)
-    else:
-        features = [r.to_features() for r in data.records]
-    dataset = Dataset.from_list(features)
-    with quiet_foreign_deprecations():  # TRL wraps the model with peft here
-        trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                                  data_collator=collator, peft_config=peft_cfg,
-                                  callbacks=[logcb.make(), *(callbacks or [])])
+    trainer = _build_trainer(cfg, run, data, tokenizer, base_path, progress=progress,
+                             callbacks=[logcb.make(), *(callbacks or [])], say=say)
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     seconds = time.perf_counter() - t0
@@ -285,36 +339,10 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
         return run.root
     if not main:
         return run.root
-    trained: Any = trainer.model
-    trained.save_pretrained(str(run.adapter))
+    trainer.model.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
-    losses = [e["loss"] for e in state.log_history if "loss" in e]
-    tokens_seen = int(getattr(state, "num_input_tokens_seen", 0) or getattr(trainer, "_total_train_tokens", 0) or 0)
-    metrics: dict[str, Any] = {
-        "global_step": state.global_step,
-        "epoch": state.epoch,
-        "train_loss": result.training_loss,
-        "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None,
-        "train_seconds": round(seconds, 2),
-        "train_runtime": result.metrics.get("train_runtime"),
-        "tokens_seen": tokens_seen,
-        "tokens_per_second": round(tokens_seen / seconds, 1) if seconds and tokens_seen else None,
-        "rows_trained": len(data.records),  # the rows prepared for training (after drops)
-        # the rows the steps went through: epochs run (fractional with max_steps) x rows
-        "rows_seen": round(float(state.epoch or 0.0) * len(data.records)),
-        "rows_dropped": len(data.dropped),
-    }
+    metrics = _train_metrics(trainer, result, seconds, data)
     if data.dev_rows:
-        say(f"scoring EX on {len(data.dev_rows)} dev rows ...")
-        res = logcb.ex(trainer.model)
-        metrics["dev_ex"] = res.get("ex")
-        metrics["dev_ex_rows"] = res.get("rows")
-        if res.get("note"):
-            metrics["dev_ex_note"] = res["note"]
-        (run.root / "dev_predictions.jsonl").write_text(
-            "".join(json.dumps({"id": k, "pred": v}, ensure_ascii=False) + "\n" for k, v in res["preds"].items()),
-            encoding="utf-8")
-        append_log(run, {"step": state.global_step, "dev_ex": res.get("ex"), "dev_rows": res.get("rows")})
+        _score_dev(run, logcb, trainer.model, state.global_step, metrics, say)
     write_json(run.metrics, metrics)
     return run.root
