@@ -197,30 +197,32 @@ def _dpo_args(cfg: DPOConfig, run: RunFolder, *, progress: bool) -> Any:
     )
 
 
-def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = None,
-              sampler: Callable[[Any, Any, list[Example]], dict[str, list[str]]] | None = None,
-              judge: Judge | None = None) -> Path:
-    """Sample, judge, pair and DPO-train on top of ``cfg.sft_run``'s adapter; returns the run folder.
+Sampler = Callable[[Any, Any, list[Example]], dict[str, list[str]]]
 
-    ``sampler(model, tokenizer, rows)`` and ``judge`` replace sampling / execution judging (tests).
-    """
-    require_torch("DPO training")
-    say: Printer = echo or (print if is_main_process() else (lambda _m: None))
+
+def _check_sft_run(cfg: DPOConfig) -> tuple[RunFolder, dict[str, Any]]:
+    """The SFT run DPO starts from and its manifest; fails fast on a full run or missing datasets."""
     sft_run, sft_manifest = load_run(cfg.sft_run, field_name="sft_run")
     if sft_manifest.get("method") == "full":
         raise UserError("sft_run: kosql dpo tunes a LoRA adapter; this run is a full fine-tuning run.")
     resolve_dataset(cfg.data.train, "train", field_name="data.train")
     if cfg.eval.dev_rows and not cfg.data.dev:
         raise UserError("eval.dev_rows: EX before/after needs data.dev to name a dev dataset.")
-    run = RunFolder(Path(cfg.output_dir))
-    run.prepare(resume=False, overwrite=cfg.overwrite)
-    set_threads(cfg.dpo.threads)
-    fmt = str(sft_manifest.get("prompt_format") or cfg.data.prompt_format)
+    return sft_run, sft_manifest
+
+
+def _load_questions(cfg: DPOConfig) -> tuple[list[Example], list[Example]]:
+    """The training questions to sample (``sampling.questions``) and the dev rows for EX before/after."""
     rows = load_rows(cfg.data.train, "train", field_name="data.train")
     rows = select_rows(rows, fraction=cfg.data.data_fraction, max_rows=cfg.sampling.questions or None,
                        seed=cfg.data.seed)
     dev = (load_rows(cfg.data.dev, "dev", field_name="data.dev")[: cfg.eval.dev_rows]
            if cfg.eval.dev_rows and cfg.data.dev else [])
+    return rows, dev
+
+
+def _load_policy(sft_run: RunFolder, sft_manifest: dict[str, Any]) -> tuple[Any, Any, str]:
+    """The SFT adapter on its base model, trainable, with its tokenizer and the base model's path."""
     base_path = str(sft_manifest.get("base_model_path") or "")
     if not Path(base_path).is_dir():
         base_path = resolve_base(str(sft_manifest.get("base_model")), field_name="sft_run base_model")
@@ -231,35 +233,40 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
     base = load_model(base_path, method="lora")
     with quiet_foreign_deprecations():
         model: Any = PeftModel.from_pretrained(base, str(sft_run.adapter), is_trainable=True)
-    ex_kwargs: dict[str, Any] = {"fmt": fmt, "batch_size": cfg.eval.batch_size, "max_new_tokens": cfg.eval.max_new_tokens,
-                 "timeout": cfg.eval.timeout}
-    from kosql.train.ex import dev_ex
+    return model, tokenizer, base_path
 
-    before = dev_ex(model, tokenizer, dev, **ex_kwargs) if dev else {}
-    if dev:
-        say(f"dev EX before DPO: {before.get('ex')} on {len(dev)} rows")
 
-    t0 = time.perf_counter()
+def _make_pairs(cfg: DPOConfig, model: Any, tokenizer: Any, rows: list[Example], fmt: str,
+                sampler: Sampler | None, judge: Judge | None,
+                say: Printer) -> tuple[list[PreferencePair], dict[str, int]]:
+    """Sample the model on ``rows``, judge each sample and pair it against a chosen SQL."""
     say(f"sampling {cfg.sampling.k} generations for {len(rows)} training questions ...")
     samples = (sampler(model, tokenizer, rows) if sampler is not None
                else sample_sql(model, tokenizer, rows, cfg, fmt))
     judge_fn = judge or execution_judge(timeout=cfg.sampling.timeout)
     pairs, stats = build_pairs(rows, samples, judge_fn, chosen=cfg.sampling.chosen,
                                prompt_fn=lambda r: build_prompt(r.context, r.question, fmt, tokenizer))
-    sample_seconds = time.perf_counter() - t0
     say(f"{len(pairs)} preference pairs from {len(rows)} questions ({stats})")
+    return pairs, stats
+
+
+def _write_pair_records(cfg: DPOConfig, run: RunFolder, pairs: list[PreferencePair], stats: dict[str, int], *,
+                        questions: int, sft_run: RunFolder, sft_manifest: dict[str, Any], base_path: str,
+                        fmt: str) -> None:
+    """run_config.yaml, pairs.jsonl and manifest.json of the run (written before training)."""
     write_run_config(run, cfg)
     (run.root / "pairs.jsonl").write_text(
         "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")
     write_json(run.manifest, make_manifest(
         kind="dpo", cfg=cfg, base_model=str(sft_manifest.get("base_model")), base_model_path=base_path,
-        seed=cfg.dpo.seed, data={"train": cfg.data.train, "questions": len(rows), "pairs": len(pairs),
+        seed=cfg.dpo.seed, data={"train": cfg.data.train, "questions": questions, "pairs": len(pairs),
                                  "pair_stats": stats},
         prompt_format=fmt, extra={"method": "lora", "sft_run": str(sft_run.root)}))
-    if not pairs:
-        raise UserError("sampling: no preference pairs were built (every sample was correct or empty); "
-                        "sample more questions or raise sampling.temperature.")
 
+
+def _dpo_trainer(cfg: DPOConfig, run: RunFolder, model: Any, tokenizer: Any, pairs: list[PreferencePair],
+                 fmt: str, *, progress: bool, say: Printer) -> Any:
+    """The DPO trainer over the pairs tokenized as SFT sees them (pairs whose prompt is too long dropped)."""
     from datasets import Dataset
 
     tokenized, too_long = tokenize_pairs(pairs, tokenizer, fmt=fmt, max_length=cfg.data.max_length)
@@ -267,8 +274,41 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
         say(f"{too_long} pairs dropped: their prompt alone fills data.max_length={cfg.data.max_length} tokens")
     if not tokenized:
         raise UserError(f"data.max_length: every pair's prompt is {cfg.data.max_length} tokens or longer; raise it.")
-    trainer = pretokenized_trainer_class()(model=model, args=_dpo_args(cfg, run, progress=progress),
-                                           train_dataset=Dataset.from_list(tokenized), processing_class=tokenizer)
+    return pretokenized_trainer_class()(model=model, args=_dpo_args(cfg, run, progress=progress),
+                                        train_dataset=Dataset.from_list(tokenized), processing_class=tokenizer)
+
+
+def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = None,
+              sampler: Sampler | None = None, judge: Judge | None = None) -> Path:
+    """Sample, judge, pair and DPO-train on top of ``cfg.sft_run``'s adapter; returns the run folder.
+
+    ``sampler(model, tokenizer, rows)`` and ``judge`` replace sampling / execution judging (tests).
+    """
+    require_torch("DPO training")
+    say: Printer = echo or (print if is_main_process() else (lambda _m: None))
+    sft_run, sft_manifest = _check_sft_run(cfg)
+    run = RunFolder(Path(cfg.output_dir))
+    run.prepare(resume=False, overwrite=cfg.overwrite)
+    set_threads(cfg.dpo.threads)
+    fmt = str(sft_manifest.get("prompt_format") or cfg.data.prompt_format)
+    rows, dev = _load_questions(cfg)
+    model, tokenizer, base_path = _load_policy(sft_run, sft_manifest)
+    from kosql.train.ex import dev_ex
+
+    ex_kwargs: dict[str, Any] = {"fmt": fmt, "batch_size": cfg.eval.batch_size,
+                                 "max_new_tokens": cfg.eval.max_new_tokens, "timeout": cfg.eval.timeout}
+    before = dev_ex(model, tokenizer, dev, **ex_kwargs) if dev else {}
+    if dev:
+        say(f"dev EX before DPO: {before.get('ex')} on {len(dev)} rows")
+    t0 = time.perf_counter()
+    pairs, stats = _make_pairs(cfg, model, tokenizer, rows, fmt, sampler, judge, say)
+    sample_seconds = time.perf_counter() - t0
+    _write_pair_records(cfg, run, pairs, stats, questions=len(rows), sft_run=sft_run, sft_manifest=sft_manifest,
+                        base_path=base_path, fmt=fmt)
+    if not pairs:
+        raise UserError("sampling: no preference pairs were built (every sample was correct or empty); "
+                        "sample more questions or raise sampling.temperature.")
+    trainer = _dpo_trainer(cfg, run, model, tokenizer, pairs, fmt, progress=progress, say=say)
     t1 = time.perf_counter()
     with quiet_foreign_deprecations():  # TRL reads peft's checkpointing flag every step
         result = trainer.train()
