@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kosql.cli.main import main
-from kosql.data.judge_clean import judge_reason, split_by_verdict
+from kosql.evaluate.judge_clean import judge_reason, split_by_verdict
 from kosql.data.rows import Example, read_jsonl
 from kosql.testing.fake_openai_server import FakeOpenAIServer, ServerConfig
 
