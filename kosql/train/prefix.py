@@ -43,7 +43,8 @@ class PrefixGroup:
 def prefix_length(record: TrainRecord, tokenizer: Tokenizer, add_special_tokens: bool,
                   cache: dict[str, list[int]] | None = None) -> int:
     """Tokens of ``record``'s prompt up to and including ``### Question:`` when they tokenize the same
-    alone as inside the whole row (so the split is exact); 0 when there is no clean split.
+    alone as inside the whole row, else up to the first token that differs (the split is exact either
+    way: the prefix is the row's own first tokens); 0 when there is no clean split.
     ``cache`` keeps the token ids of prefix texts already seen."""
     cut = record.prompt.rfind(PREFIX_MARK)
     if cut < 0:
@@ -55,7 +56,12 @@ def prefix_length(record: TrainRecord, tokenizer: Tokenizer, add_special_tokens:
         if cache is not None:
             cache[text] = ids
     n = len(ids)
-    if n == 0 or record.input_ids[:n] != ids or not any(record.completion_mask[n:]) or any(record.completion_mask[:n]):
+    if record.input_ids[:n] != ids:
+        # The mark's last token merged with the text after it (Qwen's BPE joins ':' and '\n'): split
+        # before the first token that differs instead; the row's own tokens stay as they are.
+        first_diff = next((i for i, (a, b) in enumerate(zip(ids, record.input_ids, strict=False)) if a != b), 0)
+        n = first_diff if first_diff >= len(ids) - 2 else 0  # only the mark's own last tokens may merge
+    if n == 0 or not any(record.completion_mask[n:]) or any(record.completion_mask[:n]):
         return 0
     return n
 

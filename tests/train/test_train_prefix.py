@@ -104,3 +104,31 @@ def test_packed_group_equals_rows_trained_one_by_one(attn: str) -> None:
     packed_rows.backward()
     g_packed = model.model.layers[1].self_attn.q_proj.weight.grad
     assert torch.allclose(g_packed, g_rows, atol=1e-5)
+
+
+def test_prefix_splits_before_a_token_merged_across_the_mark() -> None:
+    """A tokenizer that joins the mark's ':' with the newline after it (as Qwen's BPE does) still gets
+    a shared prefix: the split falls before the merged token, on the row's own tokens."""
+    from kosql.train.data import TrainRecord
+    from kosql.train.prefix import prefix_length
+
+    class MergingTokenizer:
+        def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+            ids, i = [], 0
+            while i < len(text):
+                if text.startswith(":\n", i):
+                    ids.append(1000)
+                    i += 2
+                else:
+                    ids.append(ord(text[i]))
+                    i += 1
+            return {"input_ids": ids}
+
+    tok = MergingTokenizer()
+    prompt = "DDL t(a)\n### Question:\n질문\n### SQL:\n"
+    ids = tok(prompt + "SELECT a FROM t;")["input_ids"]
+    n_prompt = len(tok(prompt)["input_ids"])
+    rec = TrainRecord(id="r", prompt=prompt, completion="SELECT a FROM t;", input_ids=ids, completion_mask=[0] * n_prompt + [1] * (len(ids) - n_prompt))
+    n = prefix_length(rec, tok, False)
+    assert n == len(tok("DDL t(a)\n### Question")["input_ids"])  # up to the ':' that merged with '\n'
+    assert ids[:n] == tok("DDL t(a)\n### Question")["input_ids"]

