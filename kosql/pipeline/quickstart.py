@@ -1,11 +1,15 @@
 """`kosql quickstart`: the whole pipeline on the embedded defaults, offline, on a CPU.
 
+0. the plan (:func:`plan_quickstart`, :class:`kosql.pipeline.plan.RunPlan`): every option resolved
+   and checked before anything is written;
 1. the bundled dataset (generated on first use) and a test subset (held-out domains + in-domain);
 2. the base model generates SQL for it -> evaluation;
-3. LoRA SFT with the CPU config -> the fine-tuned model generates -> evaluation;
+3. fine-tuning with the model's shipped CPU config -> the fine-tuned model generates -> evaluation;
 4. a report like the seed's results table (report.md, report.html, PNGs, terminal table).
 
 Every artifact lands in one run folder; rerunning with the same ``--out`` resumes where it stopped.
+Each step is one function below (:func:`data_step` ... :func:`report_step`), in the order
+:func:`run_quickstart` calls them.
 """
 
 from __future__ import annotations
@@ -20,21 +24,20 @@ from typing import Any
 
 from rich.console import Console
 
-from kosql.data.rows import write_jsonl
+from kosql.data.resolve import check_source
+from kosql.data.rows import Example, write_jsonl
 from kosql.errors import UserError
 from kosql.models.resolve import check_model
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
+from kosql.pipeline.plan import RunFolders, RunPlan
 from kosql.pipeline.steps import (
-    METHOD_LABELS,
+    GenerationSettings,
     default_train_config,
     generate_and_eval,
     load_split,
     pick_test_rows,
-    train_config,
-    train_sft_run,
-    tuned_model,
 )
-from kosql.train.data import check_dataset
+from kosql.pipeline.training import train_config, train_sft_run
 from kosql.train.sft import check_paths
 
 # First-guess seconds per step on a 2-core CPU (120 test rows); replaced by measurements as the run goes.
@@ -168,10 +171,11 @@ class _Clock:
         return took
 
 
-def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> dict[str, Any]:
-    """Run the quickstart; returns the summary written to ``summary.json``."""
-    console = console or Console()
-    out = opts.out
+def plan_quickstart(opts: QuickstartOptions) -> RunPlan:
+    """The run ``opts`` asks for, with every check that can fail made before any file is written: the
+    model/method pair (shipped config), the config file and overrides, the test and training data, the model."""
+    from kosql.models.registry import default_backend
+
     config = opts.train_config or default_train_config(opts.model, opts.method)  # a bad pair fails here
     if opts.dataset is None:
         opts = replace(opts, dataset=quickstart_dataset(config, opts.train_overrides))
@@ -179,73 +183,113 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     overrides = [f"model.name={opts.model}", f"data.train={dataset}", "eval.dev_rows=0",
                  *([f"model.method={opts.method}"] if opts.method and opts.train_config else []),
                  *opts.train_overrides]
-    settings = train_config(config, overrides)  # so does a bad config file or override, before any file is written
-    check_dataset(dataset, "test", field_name="--data")  # and a dataset that is not there
+    settings = train_config(config, overrides)  # so does a bad config file or override
+    check_source(dataset, "test", field_name="--data")  # and a dataset that is not there
     check_paths(settings)  # the training data, as `kosql train` checks it
     check_model(opts.model)  # and a model that cannot be found
-    check_resumable(out, opts)
-    steps = ["data", "train", "finetuned", "report"] if opts.skip_base else \
-        ["data", "base", "train", "finetuned", "report"]
-    clock = _Clock(console, steps)
-    clock.guess.update(initial_guesses(opts, settings, dataset))
-    summary: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(opts).items()},
-                               "machine": _machine(), "steps": {}}
+    return RunPlan(model=opts.model, backend=default_backend(opts.model), dataset=dataset,
+                   test_per_split=opts.test_per_split, seed=opts.seed, train_config=config,
+                   train_overrides=overrides, train=settings,
+                   generation=GenerationSettings(batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
+                                                 repair_beams=opts.repair_beams),
+                   folders=RunFolders(opts.out), skip_base=opts.skip_base, options=opts)
 
+
+def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> dict[str, Any]:
+    """Run the quickstart; returns the summary written to ``summary.json``."""
+    console = console or Console()
+    plan = plan_quickstart(opts)
+    check_resumable(plan.folders.out, plan.options)
+    clock = _Clock(console, plan.steps)
+    clock.guess.update(initial_guesses(plan.options, plan.train, plan.dataset))
+    summary: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(plan.options).items()},
+                               "machine": _machine(), "steps": clock.done, "prompt_format": plan.prompt_format,
+                               "backends": {}}
+    test_rows, train_rows = data_step(plan, clock, summary)
+    per_model: dict[str, list[dict[str, Any]]] = {}
+    if not plan.skip_base:
+        per_model.update(base_step(plan, test_rows, clock, summary))
+    run_dir = train_step(plan, train_rows, clock, summary)
+    per_model.update(finetuned_step(plan, test_rows, run_dir, clock, summary))
+    files = report_step(plan, per_model, clock, summary)
+    summary["total_seconds"] = time.monotonic() - clock.t0
+    plan.folders.summary.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    console.print(f"[bold green]done[/] in {summary['total_seconds'] / 60:.1f} min · report: {files['md']} · "
+                  f"{files['html']}")
+    return summary
+
+
+def data_step(plan: RunPlan, clock: _Clock, summary: dict[str, Any]) -> tuple[list[Example], int]:
+    """The test subset (the bundled dataset is generated on first use) into ``test_rows.jsonl``; returns
+    it and the rows training will see, by which the estimate is corrected now that the data is there."""
     t = clock.start("data", "bundled dataset and test subset")
-    test_rows = pick_test_rows(load_split(dataset, "test.jsonl", field_name="--data"), opts.test_per_split, opts.seed)
-    write_jsonl(out / "test_rows.jsonl", test_rows)
+    test_rows = pick_test_rows(load_split(plan.dataset, "test.jsonl", field_name="--data"), plan.test_per_split,
+                               plan.seed)
+    write_jsonl(plan.folders.test_rows, test_rows)
     splits: dict[str, int] = {}
     for r in test_rows:
         key = str(r.extra.get("split") or "test")
         splits[key] = splits.get(key, 0) + 1
-    console.print(f"test rows: {len(test_rows)} " + ", ".join(f"{k} {v}" for k, v in sorted(splits.items())))
+    clock.console.print(f"test rows: {len(test_rows)} " + ", ".join(f"{k} {v}" for k, v in sorted(splits.items())))
     summary["test_rows"] = splits
-    summary["steps"]["data"] = clock.finish("data", t)
-    planned = planned_train_rows(settings)
-    clock.guess.update(step_guesses(opts.model, str(settings.model.method), planned, len(test_rows), dataset))
+    clock.finish("data", t)
+    train_rows = planned_train_rows(plan.train)
+    clock.guess.update(step_guesses(plan.model, plan.method, train_rows, len(test_rows), plan.dataset))
+    return test_rows, train_rows
 
-    prompt_format = str(settings.data.prompt_format)  # the base model gets the same prompt
-    method = METHOD_LABELS.get(str(settings.model.method), str(settings.model.method))
-    summary["prompt_format"] = prompt_format
-    per_model: dict[str, list[dict[str, Any]]] = {}
-    if not opts.skip_base:
-        t = clock.start("base", f"base model {opts.model}: generate -> eval")
-        base = generate_and_eval(test_rows, out / "base", model=opts.model, label="base",
-                                 prompt_format=prompt_format,
-                                 batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens)
-        per_model[f"{opts.model} (base)"] = base.rows
-        took = clock.finish("base", t)
-        summary["steps"]["base"] = took
-        clock.guess["finetuned"] = took * 0.7  # the tuned model stops earlier than the rambling base
-    if opts.repair_beams:  # measured: 4 beams for the ~50 % of rows that fail the check, 2.2x the time
-        clock.guess["finetuned"] *= 1.0 + 0.3 * opts.repair_beams
 
-    t = clock.start("train", f"{method} fine-tuning ({Path(config).stem if config else 'built-in config'}, "
-                             f"{planned} rows)")
-    run_dir, train_metrics = train_sft_run(config, overrides, out / "train")
+def base_step(plan: RunPlan, test_rows: list[Example], clock: _Clock,
+              summary: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The base model generates for the test rows and is scored (``base/``)."""
+    t = clock.start("base", f"base model {plan.model}: generate -> eval")
+    target = plan.base_target()
+    base = generate_and_eval(test_rows, plan.folders.base, target, plan.base_generation())
+    summary["backends"]["base"] = target.backend
+    clock.guess["finetuned"] = clock.finish("base", t) * 0.7  # the tuned model stops earlier than the rambling base
+    return {f"{plan.model} (base)": base.rows}
+
+
+def train_step(plan: RunPlan, train_rows: int, clock: _Clock, summary: dict[str, Any]) -> Path:
+    """Fine-tuning with the plan's config and overrides (``train/``, resumed or reused on a rerun)."""
+    if plan.generation.repair_beams:  # measured: 4 beams for the ~50 % of rows that fail the check, 2.2x the time
+        clock.guess["finetuned"] *= 1.0 + 0.3 * plan.generation.repair_beams
+    config = plan.train_config
+    t = clock.start("train", f"{plan.method_label} fine-tuning ({Path(config).stem if config else 'built-in config'}, "
+                             f"{train_rows} rows)")
+    run_dir, train_metrics = train_sft_run(config, plan.train_overrides, plan.folders.train)
     summary["train"] = {"run_dir": str(run_dir), **{k: v for k, v in train_metrics.items()
                                                      if isinstance(v, int | float | str)}}
-    summary["steps"]["train"] = clock.finish("train", t)
+    clock.finish("train", t)
+    return run_dir
 
+
+def finetuned_step(plan: RunPlan, test_rows: list[Example], run_dir: Path, clock: _Clock,
+                   summary: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The fine-tuned model generates for the test rows and is scored (``finetuned/``); with the
+    schema check, its greedy SQL alone is a row of the report too."""
     t = clock.start("finetuned", "fine-tuned model: generate -> eval")
-    tuned_name, tuned_adapter = tuned_model(run_dir, opts.model)
-    tuned = generate_and_eval(test_rows, out / "finetuned", model=tuned_name,
-                              adapter=tuned_adapter, label="fine-tuned", prompt_format=prompt_format,
-                              batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
-                              repair_beams=opts.repair_beams)
-    per_model[f"{opts.model} + {method}"] = tuned.greedy_rows if tuned.greedy_rows is not None else tuned.rows
-    if opts.repair_beams:
-        per_model[f"{opts.model} + {method} + schema check"] = tuned.rows
+    target = plan.finetuned_target(run_dir)
+    tuned = generate_and_eval(test_rows, plan.folders.finetuned, target, plan.generation)
+    summary["backends"]["finetuned"] = target.backend
+    name = f"{plan.model} + {plan.method_label}"
+    per_model = {name: tuned.greedy_rows if tuned.greedy_rows is not None else tuned.rows}
+    if plan.generation.repair_beams:
+        per_model[f"{name} + schema check"] = tuned.rows
         checked, replaced = tuned.repair_counts or (0, 0)
-        summary["schema_check"] = {"beams": opts.repair_beams, "checked": checked, "replaced": replaced}
-    summary["steps"]["finetuned"] = clock.finish("finetuned", t)
+        summary["schema_check"] = {"beams": plan.generation.repair_beams, "checked": checked, "replaced": replaced}
+    clock.finish("finetuned", t)
+    return per_model
 
+
+def report_step(plan: RunPlan, per_model: dict[str, list[dict[str, Any]]], clock: _Clock,
+                summary: dict[str, Any]) -> dict[str, Path]:
+    """report.md, report.html, the plots and the terminal table; the results into ``summary``."""
     t = clock.start("report", "report")
     comp = compare(per_model)
     total = time.monotonic() - clock.t0
     notes = (f"kosql quickstart · {time.strftime('%Y-%m-%d')} · {summary['machine']['description']} · "
              f"{total / 60:.1f} min end to end")
-    files = write_comparison(comp, out, title="kosql quickstart: base vs fine-tuned", notes=notes)
+    files = write_comparison(comp, plan.folders.out, title="kosql quickstart: base vs fine-tuned", notes=notes)
     print_comparison(comp, title="kosql quickstart (EX / TS-EX / EM, 95 % CI)")
     summary["results"] = {
         model: {f"{metric}:{sid}": {"k": comp.get(model, sid, metric).k, "n": comp.get(model, sid, metric).n,
@@ -253,11 +297,8 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
                 for sid, _ in comp.slices for metric in ("ex", "ts_ex", "em")}
         for model in comp.models}
     summary["paired"] = [{"a": a, "b": b, **res.to_dict()} for a, b, res in comp.paired]
-    summary["steps"]["report"] = clock.finish("report", t)
-    summary["total_seconds"] = total
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    console.print(f"[bold green]done[/] in {total / 60:.1f} min · report: {files['md']} · {files['html']}")
-    return summary
+    clock.finish("report", t)
+    return files
 
 
 def _machine() -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""The building blocks shared by the quickstart and sweeps: pick test rows, generate, evaluate,
-train. Each step writes into a run folder and is skipped when its output is already complete."""
+"""The inference steps shared by the quickstart and sweeps (pick test rows, generate, evaluate) and
+the shipped CPU training configs. Each step writes into a run folder and is resumed when its output
+is partly there. Training itself is :mod:`kosql.pipeline.training`: nothing here imports
+``kosql.train`` (a run folder is read through :mod:`kosql.runinfo`)."""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from kosql.data.rows import Example
+from kosql.runinfo import trained_prompt_format
 
 
 def load_split(spec: str, split_file: str = "test.jsonl", field_name: str = "test_data") -> list[Example]:
     """Rows of one split of a dataset spec ('bundled:<size>', a folder or a file), with absolute
     ``db_path`` values (the same resolution ``kosql train`` uses for ``data.train``); errors name
     ``field_name``."""
-    from kosql.train.data import load_rows
+    from kosql.data.resolve import load_dataset
 
-    return load_rows(spec, split_file.removesuffix(".jsonl"), field_name=field_name)
+    return load_dataset(spec, split_file.removesuffix(".jsonl"), field_name=field_name)
 
 
 def pick_test_rows(rows: Sequence[Example], per_split: int, seed: int = 0) -> list[Example]:
@@ -50,88 +52,84 @@ class EvalOutcome:
     repair_counts: tuple[int, int] | None = None  # with repair_beams: (failed the check, replaced)
 
 
-def generate_and_eval(rows: Sequence[Example], out_dir: Path, *, model: str, adapter: str | None = None,
-                      backend_kind: str = "hf", prompt_format: str | None = None, batch_size: int = 16,
-                      max_new_tokens: int = 96, label: str = "model", timeout: float = 5.0,
-                      testsuite: str = "always", repair_beams: int = 0) -> EvalOutcome:
-    """Generate SQL for ``rows`` (resumable) and score it; outputs under ``out_dir``.
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How a run generates and scores SQL (the same for every model it evaluates)."""
+
+    batch_size: int = 16
+    max_new_tokens: int = 96
+    repair_beams: int = 0  # schema-checked decoding with N beams (0 = off)
+    timeout: float = 5.0  # seconds per SQL execution when scoring
+    testsuite: str = "always"
+
+
+@dataclass(frozen=True)
+class EvalTarget:
+    """One model a run generates with: its name or folder, LoRA adapter, backend and prompt format.
 
     ``prompt_format`` None: the format the adapter (or kosql-trained model folder) was trained with, else 'seed'.
     """
+
+    model: str
+    adapter: str | None = None
+    backend: str = "hf"
+    prompt_format: str | None = None
+    label: str = "model"
+
+    def resolved_prompt_format(self) -> str:
+        return self.prompt_format or trained_prompt_format(self.adapter or self.model) or "seed"
+
+
+def generate_and_eval(rows: Sequence[Example], out_dir: Path, target: EvalTarget,
+                      settings: GenerationSettings = GenerationSettings()) -> EvalOutcome:
+    """Generate SQL for ``rows`` with ``target`` (resumable) and score it; outputs under ``out_dir``
+    (``preds.jsonl``, ``eval/``; with ``settings.repair_beams`` also ``eval-greedy/``)."""
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend
-    from kosql.models.runner import generate_predictions, repair_counts
-    from kosql.train.manifest import trained_prompt_format
+    from kosql.models.runner import generate_predictions
 
-    prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
+    s = settings
     out_dir.mkdir(parents=True, exist_ok=True)
     preds_path = out_dir / "preds.jsonl"
-    backend = load_backend(backend_kind, model, adapter=adapter)
-    params = GenerationParams(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    preds = generate_predictions(list(rows), backend, preds_path, prompt_format=prompt_format,
-                                 batch_size=batch_size, params=params, resume=True, progress=True,
-                                 repair_beams=repair_beams,
-                                 source={"backend": backend_kind, "adapter": adapter})
+    backend = load_backend(target.backend, target.model, adapter=target.adapter)
+    params = GenerationParams(max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
+    preds = generate_predictions(list(rows), backend, preds_path, prompt_format=target.resolved_prompt_format(),
+                                 batch_size=s.batch_size, params=params, resume=True, progress=True,
+                                 repair_beams=s.repair_beams,
+                                 source={"backend": target.backend, "adapter": target.adapter})
     del backend
     pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
-    gen_seconds = sum(float(p.get("seconds") or 0.0) for p in preds)
-    completion_tokens = sum(int(p.get("completion_tokens") or 0) for p in preds)
     failed = {str(p["id"]): str(p.get("error")) for p in preds if p.get("status") == "failed"}
-    report = evaluate_predictions(list(rows), pred_map, timeout=timeout, progress=True, testsuite=testsuite,
+    report = evaluate_predictions(list(rows), pred_map, timeout=s.timeout, progress=True, testsuite=s.testsuite,
                                   failed=failed)
     eval_dir = out_dir / "eval"
     write_eval_outputs(report, eval_dir)
-    greedy_rows = counts = None
-    if repair_beams:
-        counts = repair_counts(preds)  # the same run without the schema check: each row's greedy SQL
-        greedy = {str(p["id"]): str((p.get("repair") or {}).get("greedy", p.get("pred")) or "") for p in preds}
-        greedy_report = evaluate_predictions(list(rows), greedy, timeout=timeout, progress=False,
-                                             testsuite=testsuite)
-        write_eval_outputs(greedy_report, out_dir / "eval-greedy")
-        greedy_rows = list(greedy_report.rows)
-    return EvalOutcome(preds_path=preds_path, eval_dir=eval_dir, rows=list(report.rows),
-                       metrics=dict(report.metrics), gen_seconds=gen_seconds,
-                       completion_tokens=completion_tokens, greedy_rows=greedy_rows,
-                       repair_counts=counts)
+    outcome = EvalOutcome(preds_path=preds_path, eval_dir=eval_dir, rows=list(report.rows),
+                          metrics=dict(report.metrics),
+                          gen_seconds=sum(float(p.get("seconds") or 0.0) for p in preds),
+                          completion_tokens=sum(int(p.get("completion_tokens") or 0) for p in preds))
+    if s.repair_beams:
+        _score_greedy(rows, preds, out_dir, s, outcome)
+    return outcome
 
 
-def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """Fine-tune with ``kosql train``'s machinery; returns (run folder, its metrics.json)."""
-    from kosql.config import load_config
-    from kosql.train.config import SFTConfig
-    from kosql.train.sft import train_sft
+def _score_greedy(rows: Sequence[Example], preds: list[dict[str, Any]], out_dir: Path, settings: GenerationSettings,
+                  outcome: EvalOutcome) -> None:
+    """With the schema check on: score each row's greedy SQL alone (the same run without the check)
+    into ``eval-greedy/`` and ``outcome.greedy_rows``, and count the checked and replaced rows."""
+    from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
+    from kosql.models.runner import repair_counts
 
-    cfg = load_config(SFTConfig, config_path, [*overrides, f"output_dir={output_dir}", "overwrite=true"])
-    metrics_path = output_dir / "metrics.json"
-    folder = adapter_dir(output_dir)
-    if metrics_path.exists() and any((folder / f).exists() for f in ("adapter_config.json", "config.json")):
-        run_dir = output_dir  # finished earlier: a rerun of the same run folder reuses it
-    else:
-        run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True))
-        metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
-    return run_dir, metrics
-
-
-def train_config(config_path: str | None, overrides: list[str]) -> Any:
-    """The SFTConfig a training run with this config file and these overrides will use."""
-    from kosql.config import load_config
-    from kosql.train.config import SFTConfig
-
-    return load_config(SFTConfig, config_path, list(overrides))
-
-
-def train_prompt_format(config_path: str | None, overrides: list[str]) -> str:
-    """The ``data.prompt_format`` a training run with this config and these overrides will use."""
-    return str(train_config(config_path, overrides).data.prompt_format)
+    outcome.repair_counts = repair_counts(preds)
+    greedy = {str(p["id"]): str((p.get("repair") or {}).get("greedy", p.get("pred")) or "") for p in preds}
+    report = evaluate_predictions(list(rows), greedy, timeout=settings.timeout, progress=False,
+                                  testsuite=settings.testsuite)
+    write_eval_outputs(report, out_dir / "eval-greedy")
+    outcome.greedy_rows = list(report.rows)
 
 
 METHOD_LABELS = {"lora": "LoRA", "qlora": "QLoRA", "full": "full FT"}
-
-
-def _has_checkpoint(output_dir: Path) -> bool:
-    return output_dir.exists() and any(output_dir.rglob("checkpoint-*"))
 
 
 def adapter_dir(run_dir: Path) -> Path:

@@ -10,11 +10,12 @@ from rich.console import Console
 
 from kosql.pipeline.compare import Cell, cell
 from kosql.pipeline.steps import (
+    EvalTarget,
+    GenerationSettings,
     adapter_dir,
     generate_and_eval,
     load_split,
     pick_test_rows,
-    train_sft_run,
     tuned_model,
 )
 from kosql.pipeline.sweep import (
@@ -25,12 +26,14 @@ from kosql.pipeline.sweep import (
     run_sweep,
     summary_markdown,
 )
+from kosql.pipeline.training import train_sft_run
 from kosql.runinfo import read_json
 
 
 def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
     """A runner for :func:`run_sweep` bound to the sweep's test rows."""
     test_rows = pick_test_rows(load_split(cfg.test_data, "test.jsonl"), cfg.test_per_split, cfg.seed)
+    settings = GenerationSettings(batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens)
 
     def runner(point: SweepPoint, point_dir: Path) -> dict[str, Any]:
         point_dir.mkdir(parents=True, exist_ok=True)
@@ -45,9 +48,8 @@ def make_point_runner(cfg: SweepConfig, console: Console) -> Any:
             dpo_run = _run_dpo(cfg, run_dir, point_dir / "dpo")
             adapter = str(adapter_dir(dpo_run))
             dpo_metrics = read_json(dpo_run / "metrics.json")
-        outcome = generate_and_eval(test_rows, point_dir / "gen", model=model, adapter=adapter,
-                                    backend_kind=cfg.backend, batch_size=cfg.batch_size,
-                                    max_new_tokens=cfg.max_new_tokens, label=point.label)
+        outcome = generate_and_eval(test_rows, point_dir / "gen", settings=settings,
+                                    target=EvalTarget(model, adapter=adapter, backend=cfg.backend, label=point.label))
         row = summarize_point(outcome.rows, train_metrics, run_dir)
         if dpo_metrics:
             row.update(dpo_pairs=dpo_metrics.get("pairs"), dpo_final_loss=dpo_metrics.get("last_loss"),

@@ -39,7 +39,7 @@ def test_generate_and_eval_with_schema_check_scores_greedy_and_repaired(
     import kosql.models.registry as registry
     from kosql.data.rows import Example
     from kosql.models.base import Generation, GenerationParams
-    from kosql.pipeline.steps import generate_and_eval
+    from kosql.pipeline.steps import EvalTarget, GenerationSettings, generate_and_eval
 
     db = tmp_path / "u.sqlite"
     conn = sqlite3.connect(db)
@@ -68,8 +68,8 @@ def test_generate_and_eval_with_schema_check_scores_greedy_and_repaired(
             return out
 
     monkeypatch.setattr(registry, "load_backend", lambda *a, **k: Scripted())
-    res = generate_and_eval(rows, tmp_path / "run", model="m", prompt_format="seed", testsuite="never",
-                            repair_beams=2)
+    res = generate_and_eval(rows, tmp_path / "run", EvalTarget("m", prompt_format="seed"),
+                            GenerationSettings(testsuite="never", repair_beams=2))
     assert res.greedy_rows is not None
     assert [r["ex"] for r in res.greedy_rows] == [True, False]
     assert [r["ex"] for r in res.rows] == [True, True]
@@ -134,7 +134,8 @@ def test_the_training_estimate_counts_the_rows_the_run_will_see(tmp_path: Path) 
     import json
 
     from kosql.pipeline.quickstart import planned_train_rows
-    from kosql.pipeline.steps import default_train_config, train_config
+    from kosql.pipeline.steps import default_train_config
+    from kosql.pipeline.training import train_config
 
     rows = tmp_path / "train.jsonl"
     rows.write_text("".join(json.dumps({"db_id": "d", "context": "CREATE TABLE t (a INT);", "question": f"q{i}",
@@ -162,7 +163,8 @@ def test_step_guesses_scale_with_rows_model_and_comments() -> None:
 
 def test_the_first_estimate_uses_the_training_plan_when_it_is_known(tmp_path: Path) -> None:
     from kosql.pipeline.quickstart import _GUESS, initial_guesses, step_guesses
-    from kosql.pipeline.steps import default_train_config, train_config
+    from kosql.pipeline.steps import default_train_config
+    from kosql.pipeline.training import train_config
 
     config = default_train_config("smollm2-135m", "full")
     opts = QuickstartOptions(out=tmp_path)
@@ -172,3 +174,78 @@ def test_the_first_estimate_uses_the_training_plan_when_it_is_known(tmp_path: Pa
     assert longer["train"] == pytest.approx(shipped["train"] * 520 / 180)
     every = initial_guesses(opts, train_config(config, ["train.max_steps=-1"]), "bundled:small")
     assert every == _GUESS  # rows unknown before the data step: the defaults
+
+
+def test_a_run_follows_its_plan_and_records_the_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole quickstart on a two-row dataset with a scripted model and a stand-in for training: the
+    plan's folders are written, the base model generates without and the fine-tuned model (base + the
+    run's LoRA adapter) with the schema check, each on the backend resolved for it, and summary.json
+    records both."""
+    import json
+    import sqlite3
+    from collections.abc import Sequence
+
+    import kosql.models.registry as registry
+    from kosql.models.base import Generation, GenerationParams
+    from kosql.pipeline import quickstart
+    from kosql.pipeline.quickstart import plan_quickstart, run_quickstart
+
+    db = tmp_path / "u.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.executescript("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT);"
+                           "INSERT INTO users VALUES (1, 'kim'), (2, 'lee');")
+    ddl = "CREATE TABLE users (user_id INT PRIMARY KEY, name VARCHAR(20));"
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"id": f"r{i}", "db_id": "u", "context": ddl, "question": f"q{i} 이름", "answer": "SELECT name FROM users;",
+             "db_path": str(db), "split": split} for i, split in enumerate(["heldout_domain", "in_domain"])]
+    for name in ("train.jsonl", "test.jsonl"):
+        (data / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+    loaded: list[tuple[str, str, str | None]] = []
+    beams: list[int] = []
+
+    class Scripted:
+        name = "scripted"
+
+        def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+            beams.append(params.num_beams)  # greedy: a column the schema lacks; a beam: the right one
+            texts = ["SELECT nam FROM users;", "SELECT name FROM users;"][: params.num_beams]
+            return [Generation(text=t) for _ in prompts for t in texts]
+
+    def load_backend(kind: str, model: str, *, adapter: str | None = None, **kw: object) -> Scripted:
+        loaded.append((kind, model, adapter))
+        return Scripted()
+
+    def fake_train(config: str | None, overrides: list[str], out: Path) -> tuple[Path, dict[str, object]]:
+        assert "model.name=smollm2-135m" in overrides and f"data.train={data}" in overrides
+        (out / "adapter").mkdir(parents=True)
+        (out / "adapter" / "adapter_config.json").write_text("{}", encoding="utf-8")
+        return out, {"train_seconds": 1.5}
+
+    monkeypatch.setattr(registry, "load_backend", load_backend)
+    monkeypatch.setattr(registry, "default_backend",
+                        lambda model, adapter=None: "engine-with-adapter" if adapter else "engine-for-base")
+    monkeypatch.setattr(quickstart, "train_sft_run", fake_train)
+    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", dataset=str(data), method="lora",
+                             repair_beams=2, batch_size=2)
+    plan = plan_quickstart(opts)
+    assert not plan.folders.out.exists()  # planning writes nothing
+    assert (plan.backend, plan.method, plan.steps) == ("engine-for-base", "lora",
+                                                       ["data", "base", "train", "finetuned", "report"])
+    assert plan.base_generation().repair_beams == 0 and plan.generation.repair_beams == 2
+
+    summary = run_quickstart(opts)
+    adapter = str(tmp_path / "qs" / "train" / "adapter")
+    assert loaded == [("engine-for-base", "smollm2-135m", None), ("engine-with-adapter", "smollm2-135m", adapter)]
+    assert beams[0] == 1 and max(beams) == 2  # beams only for the fine-tuned model's schema check
+    written = json.loads((tmp_path / "qs" / "summary.json").read_text(encoding="utf-8"))
+    assert written["backends"] == summary["backends"] == {"base": "engine-for-base",
+                                                          "finetuned": "engine-with-adapter"}
+    ex = {model: res["ex:all"]["acc"] for model, res in written["results"].items()}
+    assert ex == {"smollm2-135m (base)": 0.0, "smollm2-135m + LoRA": 0.0, "smollm2-135m + LoRA + schema check": 1.0}
+    assert written["schema_check"] == {"beams": 2, "checked": 2, "replaced": 2}
+    assert written["train"] == {"run_dir": str(tmp_path / "qs" / "train"), "train_seconds": 1.5}
+    assert list(written["steps"]) == plan.steps
+    for name in ("test_rows.jsonl", "base/eval/per_row.jsonl", "finetuned/eval-greedy/per_row.jsonl", "report.md"):
+        assert (tmp_path / "qs" / name).exists(), name

@@ -26,7 +26,8 @@ def test_trained_prompt_format_from_adapter_or_run_folder(tmp_path: Path) -> Non
 def test_quickstart_picks_the_models_cpu_config() -> None:
     from kosql.config import load_config
     from kosql.errors import UserError
-    from kosql.pipeline.steps import default_train_config, train_prompt_format
+    from kosql.pipeline.steps import default_train_config
+    from kosql.pipeline.training import train_prompt_format
     from kosql.train.config import SFTConfig
 
     smol, gemma = default_train_config(), default_train_config("gemma3-270m")
