@@ -79,8 +79,8 @@ def command(source: str, out: str, dropped_path: str | None, no_sql_check: bool,
 def _judge_pass(kept: list[Any], model: str, base_url: str | None, api_key_env: str | None,
                 judge_dir: Path, concurrency: int, rpm: float) -> Any:
     """The judge pass over the rows the rules kept; a UserError while any judgment failed."""
-    from kosql.evaluate.judge_clean import judge_clean, report_markdown
     from kosql.errors import UserError
+    from kosql.evaluate.judge_clean import judge_clean, report_markdown
     from kosql.http.client import ClientConfig, resolve_api_key
 
     if not base_url:

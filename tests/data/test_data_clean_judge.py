@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kosql.cli.main import main
-from kosql.evaluate.judge_clean import judge_reason, split_by_verdict
 from kosql.data.rows import Example, read_jsonl
+from kosql.evaluate.judge_clean import judge_reason, split_by_verdict
 from kosql.testing.fake_openai_server import FakeOpenAIServer, ServerConfig
 
 DDL = "CREATE TABLE employees (id INT PRIMARY KEY, name VARCHAR(50), dept VARCHAR(20), salary INT);"
