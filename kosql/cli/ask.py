@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from kosql.models.registry import BACKEND_KINDS
+from kosql.models.registry import BACKEND_CHOICES
 from kosql.models.resolve import DEFAULT_MODEL
 
 
@@ -19,7 +19,7 @@ from kosql.models.resolve import DEFAULT_MODEL
                                           "(postgresql://user:password@host:port/dbname).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Model: an embedded name, a local folder or a hub id.")
-@click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True)
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True)
 @click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
 @click.option("--policy", "policy_path", default=None,
               help="Guard policy YAML [default: kosql's built-in policy].")
@@ -75,8 +75,9 @@ def command(question: str, db: str, model: str, backend: str, adapter: str | Non
 
 
 def _load_backend(kind: str, model: str, adapter: str | None, base_url: str | None) -> Any:
-    from kosql.models.registry import load_backend
+    from kosql.models.registry import load_backend, resolve_kind
 
+    kind = resolve_kind(kind, model, adapter, base_url)
     opts: dict[str, Any] = {}
     if base_url is not None:
         if kind != "openai":

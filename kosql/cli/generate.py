@@ -7,7 +7,7 @@ import time
 
 import click
 
-from kosql.models.registry import BACKEND_KINDS
+from kosql.models.registry import BACKEND_CHOICES
 from kosql.models.resolve import DEFAULT_MODEL
 from kosql.prompts import PROMPT_FORMATS
 
@@ -18,7 +18,7 @@ from kosql.prompts import PROMPT_FORMATS
                    "'bundled:<size>' (its test split).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="smollm2-135m / gemma3-270m (embedded), a local folder or a hub id.")
-@click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True)
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True)
 @click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
 @click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default=None,
               help="Prompt format [default: the one the --adapter (or a kosql-trained --model folder) was "
@@ -58,11 +58,12 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     from kosql.data.resolve import load_dataset, resolve_source
     from kosql.data.save import refuse_overwrite
     from kosql.models.base import GenerationParams
-    from kosql.models.registry import load_backend
+    from kosql.models.registry import load_backend, resolve_kind
     from kosql.models.runner import generate_predictions, is_failed, repair_summary
     from kosql.runinfo import trained_prompt_format
 
     console = Console(stderr=True)
+    backend = resolve_kind(backend, model, adapter, base_url)
     prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
     if repair_beams == 1:
         raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")

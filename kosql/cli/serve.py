@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kosql.models.base import Backend
-from kosql.models.registry import BACKEND_KINDS
+from kosql.models.registry import BACKEND_CHOICES
 from kosql.models.resolve import DEFAULT_MODEL
 from kosql.serve.config import CHAT_PROMPTS, ServeConfig, config_help
 
@@ -20,8 +20,9 @@ _HELP = config_help()
               help="Model: an embedded name, a local folder or a hub id (the external server's model name "
                    "with --backend openai).")
 @click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model (hf backend).")
-@click.option("--backend", type=click.Choice(BACKEND_KINDS), default="hf", show_default=True,
-              help="Where generation runs: hf (in this process), openai (an external OpenAI-compatible "
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
+              help="Where generation runs: auto (llama.cpp for the embedded Qwen models, else hf), hf or "
+                   "llamacpp (in this process), openai (an external OpenAI-compatible "
                    "server such as vLLM, with --base-url), fake (a fixed answer, for trying the server).")
 @click.option("--base-url", default=None, help="External OpenAI-compatible API root (--backend openai), "
                                                "e.g. http://gpu-host:8000/v1.")
@@ -103,8 +104,9 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
 def _backend(kind: str, model: str, adapter: str | None, base_url: str | None, key_env: str | None,
              endpoint: str, fake_sql: str, fake_batch_seconds: float) -> Backend:
     from kosql.errors import UserError
-    from kosql.models.registry import load_backend
+    from kosql.models.registry import load_backend, resolve_kind
 
+    kind = resolve_kind(kind, model, adapter, base_url)
     if kind == "openai":
         if not base_url:
             raise UserError("--backend openai needs --base-url (the external server's API root).")

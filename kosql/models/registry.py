@@ -9,6 +9,16 @@ from kosql.errors import UserError
 from kosql.models.base import Backend
 
 BACKEND_KINDS: tuple[str, ...] = ("hf", "llamacpp", "openai", "vllm", "fake")
+# What a command's --backend accepts: 'auto' is default_backend(model, adapter).
+BACKEND_CHOICES: tuple[str, ...] = ("auto", *BACKEND_KINDS)
+
+
+def resolve_kind(kind: str, model: str, adapter: str | None = None, base_url: str | None = None) -> str:
+    """A command's --backend as a concrete kind: 'auto' is 'openai' with a --base-url, else
+    :func:`default_backend`."""
+    if kind != "auto":
+        return kind
+    return "openai" if base_url else default_backend(model, adapter)
 
 
 def default_backend(model: str, adapter: str | None = None) -> str:
@@ -29,7 +39,10 @@ def default_backend(model: str, adapter: str | None = None) -> str:
 
 
 def load_backend(kind: str, model: str, *, adapter: str | None = None, **opts: Any) -> Backend:
-    """Build a backend of ``kind`` for ``model`` (heavy libraries are imported only here)."""
+    """Build a backend of ``kind`` for ``model`` (heavy libraries are imported only here); kind 'auto'
+    is :func:`default_backend`."""
+    if kind == "auto":
+        kind = default_backend(model, adapter)
     if kind == "hf":
         from kosql.models.hf import HFBackend
 
