@@ -61,6 +61,7 @@ class LlamaCppBackend:
     """A Backend over ``llama_cpp.Llama`` (one sequence at a time, KV prefix reused between prompts)."""
 
     prefix_cache = True
+    beam_search = False  # schema-check candidates are sampled (kosql.models.runner.candidate_params)
 
     def __init__(self, model: str, *, adapter: str | None = None, n_ctx: int = 4096,
                  num_threads: int | None = None, **_: Any) -> None:
