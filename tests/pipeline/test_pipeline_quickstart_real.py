@@ -22,6 +22,7 @@ def test_quickstart_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert summary["test_rows"] == {"heldout_domain": 2, "in_domain": 2}
     assert summary["options"]["dataset"] == "bundled:small"  # the full-FT config's data
     assert set(summary["results"]) == {"smollm2-135m (base)", "smollm2-135m + full FT"}
+    assert summary["backends"] == {"base": "hf", "finetuned": "hf"}  # a fully fine-tuned folder: transformers
     for name in ("report.md", "report.html", "ex_by_split.png", "base/preds.jsonl",
                  "finetuned/eval/per_row.jsonl", "train/adapter/config.json"):
         assert (out / name).exists(), name
