@@ -20,15 +20,17 @@ def command(config_path: Path, out: Path | None, dry_run: bool, overrides: tuple
     OVERRIDES are key=value settings of the sweep config itself, e.g. test_per_split=20.
     """
     from kosql.config import load_config
-    from kosql.pipeline.sweep import SweepConfig, expand_points
+    from kosql.pipeline.sweep import AUTO_CONFIG, SweepConfig, expand_points, point_train_config
+    from kosql.pipeline.sweep_run import run_sweep_for_real, validate_points
 
     cfg = load_config(SweepConfig, config_path, list(overrides))
     points = expand_points(cfg)
     if dry_run:
+        validate_points(cfg)  # a bad field or a model without a shipped config fails here too
         for i, p in enumerate(points, 1):
-            click.echo(f"{i:>3}  {p.point_id}  {p.label}")
+            config = f"  [{Path(point_train_config(cfg, p)).name}]" if cfg.train_config == AUTO_CONFIG else ""
+            click.echo(f"{i:>3}  {p.point_id}  {p.label}{config}")
         return 0
-    from kosql.pipeline.sweep_run import run_sweep_for_real
 
     run_sweep_for_real(cfg, out or Path("runs") / "sweeps" / cfg.name)
     return 0

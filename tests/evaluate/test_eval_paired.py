@@ -72,7 +72,7 @@ def test_one_model_has_no_paired_table() -> None:
 
 
 def test_sweep_summary_compares_each_point_with_the_first(tmp_path: Path) -> None:
-    from kosql.pipeline.sweep import paired_markdown
+    from kosql.pipeline.sweep_report import paired_markdown
     from kosql.pipeline.sweep_run import point_rows
 
     results = [{"point": "p1", "label": "lora.r=4", "stage": "sft"},
