@@ -355,3 +355,17 @@ def test_shipped_base_model_sweep_scores_four_models_base_and_finetuned() -> Non
         [("base", m) for m in models] + [("sft", m) for m in models]
     assert (cfg.train_config, cfg.test_data, cfg.test_per_split, cfg.seed, cfg.backend) == (
         "auto", "bundled:small", 60, 0, "auto")
+
+
+def test_a_sweep_model_that_is_not_installed_is_refused_before_any_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    from dataclasses import replace
+
+    from kosql.models.embedded import EMBEDDED_MODELS
+    from kosql.pipeline.sweep_run import check_models_installed
+
+    cfg = SweepConfig(name="t", train_config="auto", grid={"model.name": ["smollm2-135m", "gemma3-270m"]})
+    gemma = EMBEDDED_MODELS["gemma3-270m"]
+    monkeypatch.setitem(EMBEDDED_MODELS, "gemma3-270m", replace(gemma, package="kosql_test_no_such_package"))
+    with pytest.raises(UserError, match=re.escape(f"gemma3-270m is not installed: run `{gemma.pip_install}`")):
+        check_models_installed(cfg)
