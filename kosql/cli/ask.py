@@ -92,7 +92,9 @@ def _prompt_format(model_or_adapter: str) -> str:
         from kosql.runinfo import trained_prompt_format
     except ImportError:  # pragma: no cover
         return "seed"
-    return trained_prompt_format(model_or_adapter) or "seed"
+    from kosql.models.embedded import untrained_prompt_format
+
+    return trained_prompt_format(model_or_adapter) or untrained_prompt_format(model_or_adapter)
 
 
 def _print(result: Any) -> None:

@@ -64,7 +64,9 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
 
     console = Console(stderr=True)
     backend = resolve_kind(backend, model, adapter, base_url)
-    prompt_format = prompt_format or trained_prompt_format(adapter or model) or "seed"
+    from kosql.models.embedded import untrained_prompt_format
+
+    prompt_format = prompt_format or trained_prompt_format(adapter or model) or untrained_prompt_format(model)
     if repair_beams == 1:
         raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
     refuse_overwrite([out], [resolve_source(data, "test")], "--out")

@@ -83,6 +83,7 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
                          feedback_path=feedback_path)
     gen_backend = _backend(backend, model, adapter, base_url, upstream_key_env, upstream_endpoint, fake_sql,
                            fake_batch_seconds)
+    from kosql.models.embedded import untrained_prompt_format
     from kosql.runinfo import trained_prompt_format
 
     comments = None
@@ -91,8 +92,9 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
             comments = Path(comments_file).read_text(encoding="utf-8")
         except OSError as exc:
             raise UserError(f"--comments: cannot read '{comments_file}' ({exc.strerror}).") from None
+    prompt_format = trained_prompt_format(adapter or model) or untrained_prompt_format(model)
     state = build_state(config, gen_backend, db=db, policy=policy, allow_expensive=allow_expensive,
-                        prompt_format=trained_prompt_format(adapter or model) or "seed", comments_ddl=comments)
+                        prompt_format=prompt_format, comments_ddl=comments)
     shown = "0.0.0.0" if host in ("", "0.0.0.0") else host
     click.echo(f"kosql serve: model {config.model_id} ({gen_backend.name}), "
                f"database {state.db_label or 'none'}; page http://{shown}:{port}/ , API http://{shown}:{port}/v1"

