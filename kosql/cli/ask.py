@@ -15,8 +15,9 @@ from kosql.models.resolve import DEFAULT_MODEL
 
 @click.command(name="ask")
 @click.argument("question")
-@click.option("--db", required=True, help="The database: a SQLite file or a SQLAlchemy URL "
-                                          "(postgresql://user:password@host:port/dbname).")
+@click.option("--db", required=True, help="The database: a SQLite file, a SQLAlchemy URL "
+                                          "(postgresql://user:password@host:port/dbname) or bundled:<name> "
+                                          "(a database of the bundled dataset, e.g. bundled:hr).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Model: an embedded name, a local folder or a hub id.")
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True)
@@ -38,11 +39,13 @@ def command(question: str, db: str, model: str, backend: str, adapter: str | Non
             allow_expensive: bool, given_sql: str | None, comments_file: str | None, prompt_budget: int,
             max_new_tokens: int, base_url: str | None, show_prompt: bool, as_json: bool) -> int:
     """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed."""
+    from kosql.ask.dbspec import resolve_db
     from kosql.ask.service import Asker
     from kosql.errors import UserError
     from kosql.models.base import GenerationParams
     from kosql.sql.guard import load_policy
 
+    db = resolve_db(db)
     policy = load_policy(policy_path)
     comments = None
     if comments_file is not None:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kosql import __version__
-from kosql.errors import UserError
+from kosql.ask.dbspec import BUNDLED_DB_PREFIX, resolve_db
 from kosql.models.base import Backend
 from kosql.serve.ask_api import ask_router
 from kosql.serve.config import ServeConfig
@@ -28,7 +28,6 @@ from kosql.serve.openai_api import openai_router
 from kosql.serve.state import ServeState
 
 PAGE_DIR = Path(__file__).resolve().parent / "page"
-BUNDLED_DB_PREFIX = "bundled:"
 # The page runs only its own script: no inline code, nothing from other origins.
 _PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
              "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -68,24 +67,6 @@ def create_app(state: ServeState) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=state.config.max_body_bytes)
     return app
-
-
-def resolve_db(spec: str) -> str:
-    """A SQLite path or SQLAlchemy URL for ``spec``; ``bundled:<db_id>`` is a database of the bundled
-    dataset (``bundled:hr``; generated into the cache on first use)."""
-    if spec.startswith(BUNDLED_DB_PREFIX):
-        from kosql.data.synth import bundled_dataset
-
-        name = spec[len(BUNDLED_DB_PREFIX):].strip() or "hr"
-        dbs = Path(bundled_dataset("small")) / "dbs"
-        path = dbs / f"{name}.sqlite"
-        if not path.exists():
-            known = ", ".join(sorted(p.stem for p in dbs.glob("*.sqlite")))
-            raise UserError(f"The bundled dataset has no database '{name}': choose one of {known}.")
-        return str(path)
-    if "://" not in spec and not Path(spec).expanduser().exists():
-        raise UserError(f"The database file {spec} does not exist (give a SQLite file or a SQLAlchemy URL).")
-    return spec if "://" in spec else str(Path(spec).expanduser().resolve())
 
 
 def db_identity(db: str) -> tuple[str, str, str | None]:

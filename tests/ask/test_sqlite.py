@@ -110,6 +110,8 @@ def test_kosql_ask_cli_on_sqlite(messenger_db: Path) -> None:
     res = _kosql("ask", "사용자는 몇 명?", "--db", str(messenger_db), "--sql", "SELECT count(*) AS n FROM users")
     assert res.returncode == 0, res.stderr
     assert "120" in res.stdout and "Guard: allowed (LIMIT 100 added)" in res.stdout and "Cost:" in res.stdout
+    bundled = _kosql("ask", "직원 수는?", "--db", "bundled:hr", "--sql", "SELECT count(*) AS n FROM employees")
+    assert bundled.returncode == 0 and "1 row" in bundled.stdout, bundled.stderr  # the same --db as kosql serve
     refused = _kosql("ask", "x", "--db", str(messenger_db), "--sql", "DELETE FROM users")
     assert refused.returncode == 1 and "Guard: refused" in refused.stdout
 
@@ -123,6 +125,7 @@ def test_kosql_ask_bad_input_is_one_sentence_and_exit_2(messenger_db: Path, tmp_
         (["--db", str(messenger_db), "--policy", str(unknown)], "no table 'salaries'"),
         (["--db", str(messenger_db), "--policy", str(malformed)], "not valid YAML"),
         (["--db", str(tmp_path / "missing.sqlite")], "does not exist"),
+        (["--db", "bundled:nosuchdomain"], "has no database 'nosuchdomain'"),
         (["--db", "postgresql://nobody:x@127.0.0.1:1/none"], "cannot connect"),
     ]
     for args, message in cases:

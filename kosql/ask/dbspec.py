@@ -1,0 +1,28 @@
+"""What ``--db`` names: a SQLite file, a SQLAlchemy URL, or ``bundled:<name>``, a database of the
+bundled dataset (generated into the cache on first use). One resolver for `kosql ask` and `kosql serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kosql.errors import UserError
+
+BUNDLED_DB_PREFIX = "bundled:"
+
+
+def resolve_db(spec: str) -> str:
+    """A SQLite path or SQLAlchemy URL for ``spec``; ``bundled:<db_id>`` is a database of the bundled
+    dataset (``bundled:hr``; generated into the cache on first use)."""
+    if spec.startswith(BUNDLED_DB_PREFIX):
+        from kosql.data.synth import bundled_dataset
+
+        name = spec[len(BUNDLED_DB_PREFIX):].strip() or "hr"
+        dbs = Path(bundled_dataset("small")) / "dbs"
+        path = dbs / f"{name}.sqlite"
+        if not path.exists():
+            known = ", ".join(sorted(p.stem for p in dbs.glob("*.sqlite")))
+            raise UserError(f"The bundled dataset has no database '{name}': choose one of {known}.")
+        return str(path)
+    if "://" not in spec and not Path(spec).expanduser().exists():
+        raise UserError(f"The database file {spec} does not exist (give a SQLite file or a SQLAlchemy URL).")
+    return spec if "://" in spec else str(Path(spec).expanduser().resolve())
