@@ -1,7 +1,15 @@
-"""Generation benchmark: the seed's pipeline (one prompt at a time) vs kosql's batched backend.
+"""Generation benchmarks: the seed's pipeline vs kosql's batched backend, and speed per embedded model.
 
     .venv/bin/python bench/generation.py [--n 64] [--batch-size 8] [--max-new-tokens 128]
+    .venv/bin/python bench/generation.py --models [all | NAME,NAME] [--n 16] [--engines hf,llamacpp]
     .venv/bin/python bench/generation.py --gpu      # CUDA only: bf16 and 4-bit, random ~1B Llama
+
+``--models`` (bench/generation_models.py): every embedded model on each engine that runs it (hf;
+llama.cpp for the Qwen2.5-Coder GGUFs), the same N bundled test rows in each model's recipe prompt
+format, each (model, engine) in its own subprocess: load seconds, seconds per row, completion and
+prompt tokens/s, peak RSS, and llama.cpp against transformers side by side. Its defaults are the
+quickstart's (batch size 16, max_new_tokens 96) and 16 rows; writes bench/results/generation-models.json
+and .md. The rest of this docstring is the default comparison:
 
 (a) seed: transformers ``pipeline`` on the default model, one prompt at a time, greedy, no stop
     strings, ``return_full_text=False``. The seed's ``max_length=512`` (prompt + answer) cannot be
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -220,11 +229,29 @@ def run_gpu_bench() -> dict[str, Any]:  # pragma: no cover - CUDA only
     return out
 
 
+def _run_models(args: argparse.Namespace, argv: list[str] | None) -> int:
+    from bench.generation_models import run_models
+    from kosql.pipeline.steps import GenerationSettings
+
+    quickstart = GenerationSettings()
+    args.n = 16 if args.n is None else args.n
+    args.batch_size = args.batch_size or quickstart.batch_size
+    args.max_new_tokens = args.max_new_tokens or quickstart.max_new_tokens
+    shown = sys.argv[1:] if argv is None else argv
+    env = [f"KOSQL_THREADS={os.environ['KOSQL_THREADS']}"] if os.environ.get("KOSQL_THREADS") else []
+    return run_models(args, " ".join([*env, ".venv/bin/python bench/generation.py", *shown]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--n", type=int, default=None, help="rows (default 64; --models: 16)")
+    parser.add_argument("--batch-size", type=int, default=None, help="default 8; --models: the quickstart's (16)")
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default 128; --models: the quickstart's (96)")
+    parser.add_argument("--models", nargs="?", const="all", default=None, metavar="all|NAME,NAME",
+                        help="speed per embedded model and engine (bench/generation_models.py)")
+    parser.add_argument("--engines", default="hf,llamacpp", help="--models: engines to try (hf, llamacpp)")
+    parser.add_argument("--seed", type=int, default=0, help="--models: seed of the test-row sample")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results (default bench/results)")
     parser.add_argument("--seed-max-length", action="store_true",
                         help="seed way with its literal max_length=512 (needs prompts under 512 tokens)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = kosql's default)")
@@ -233,12 +260,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.models is not None:
+        return _run_models(args, argv)
+    args.n = 64 if args.n is None else args.n
+    args.batch_size = args.batch_size or 8
+    args.max_new_tokens = args.max_new_tokens or 128
     if args.way:
         return _child(args)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     if args.gpu:
         gpu = run_gpu_bench()
-        (RESULTS / "generation_gpu.json").write_text(json.dumps(gpu, indent=2))
+        (args.out / "generation_gpu.json").write_text(json.dumps(gpu, indent=2))
         print(json.dumps(gpu, indent=2))
         return 0
     from kosql.models.cpu import default_threads
@@ -257,7 +289,6 @@ def main(argv: list[str] | None = None) -> int:
         seed = _spawn("seed", prompts_file, tmp, args, threads)
     for data in (seed, kosql):
         data["tokens_per_s"] = data["completion_tokens"] / data["seconds"]
-    import os
     import platform
 
     report = {
@@ -271,9 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": seed["seconds"] / kosql["seconds"],
         "comparison": compare(seed, kosql),
     }
-    (RESULTS / "generation.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    (args.out / "generation.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     md = _markdown(report)
-    (RESULTS / "generation.md").write_text(md, encoding="utf-8")
+    (args.out / "generation.md").write_text(md, encoding="utf-8")
     print(md)
     return 0
 
