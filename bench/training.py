@@ -23,6 +23,12 @@ Batches are built with TRL's collator, exactly as ``kosql train`` feeds the mode
 
 Run: ``.venv/bin/python bench/training.py [--rows 24] [--batch 4] [--max-length 768]``; writes
 ``bench/results/training.json`` and ``.md``. Target: grouped / naive >= 1.3x (tokens/s).
+
+``--models [all | NAME,NAME] [--steps 6]`` (bench/training_models.py) measures something else: each
+embedded model trained with its shipped CPU recipe (the quickstart's method, LoRA or full, batching and
+prompt format) through kosql's own training code, 1 warm-up + ``--steps`` optimizer steps in its own
+subprocess: seconds per step, training tokens/s, peak RSS and the recipe's projected training minutes;
+writes ``bench/results/training-models.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -197,8 +203,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    ap.add_argument("--models", nargs="?", const="all", default=None, metavar="all|NAME,NAME",
+                    help="speed of each embedded model with its shipped CPU recipe (bench/training_models.py)")
+    ap.add_argument("--steps", type=int, default=6, help="--models: timed optimizer steps after 1 warm-up step")
     ap.add_argument("--mode", help=argparse.SUPPRESS)  # internal: run one mode, print JSON
     args = ap.parse_args(argv)
+    if args.models is not None:
+        sys.path.insert(0, str(ROOT))
+        from bench.training_models import run_models
+
+        shown = sys.argv[1:] if argv is None else argv
+        env = [f"KOSQL_THREADS={os.environ['KOSQL_THREADS']}"] if os.environ.get("KOSQL_THREADS") else []
+        return run_models(args.models, args.steps, args.threads, args.out,
+                          " ".join([*env, ".venv/bin/python bench/training.py", *shown]))
     if args.mode:
         print(json.dumps(run_mode(args.mode, args.rows, args.batch, args.max_length, args.seed, args.threads)))
         return 0
