@@ -145,9 +145,13 @@ def _merged_db(rename: dict[tuple[str, str], str], folder: Path) -> str:
                 ddl = [r[0] for r in src.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL")]
             finally:
                 src.close()
+            names = {own: merged for (db, own), merged in rename.items() if db == db_id}
+
+            def renamed(m: re.Match[str], names: dict[str, str] = names) -> str:
+                return m[1] + m[2] + m[3] + names.get(m[4], m[4]) + m[3]
+
             for sql in ddl:
-                con.execute(_CREATE_OR_REF.sub(
-                    lambda m, d=db_id: m[1] + m[2] + m[3] + rename.get((d, m[4]), m[4]) + m[3], sql))
+                con.execute(_CREATE_OR_REF.sub(renamed, sql))
         con.commit()
     finally:
         con.close()
