@@ -14,8 +14,9 @@ clients (target >= 3x).
 
 With the fake backend (``--backend fake``, default), each model call sleeps ``--batch-seconds``
 whatever its size, the cost profile of a model on a GPU or a well-batched CPU run: the figures show
-the server's own overhead and what batching can save. ``--model NAME`` uses the hf backend with
-that model instead (set KOSQL_THREADS; the real figures depend on the CPU).
+the server's own overhead and what batching can save. ``--model NAME`` uses that model instead, on
+its default backend (``--backend auto``: llama.cpp for the Qwen models, which generates one sequence
+at a time, so batching saves little there; set KOSQL_THREADS; the real figures depend on the CPU).
 
 Writes ``bench/results/serve_load[-<model>].json`` and ``.md`` and prints the table.
 """
@@ -61,7 +62,7 @@ def _start(args: argparse.Namespace, max_batch: int) -> tuple[subprocess.Popen[b
            "--max-batch", str(max_batch), "--batch-window-ms", str(args.window_ms), "--max-queue", "256",
            "--log-level", "warning", "--feedback", os.devnull]
     if args.model:
-        cmd += ["--backend", "hf", "--model", args.model]
+        cmd += ["--backend", "auto", "--model", args.model]
     else:
         cmd += ["--backend", "fake", "--fake-sql", FAKE_SQL, "--fake-batch-seconds", str(args.batch_seconds)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -146,7 +147,7 @@ def _run_mode(args: argparse.Namespace, max_batch: int, questions: list[str]) ->
 
 def _markdown(summary: dict[str, Any]) -> str:
     s = summary["settings"]
-    backend = (f"model {s['model']} (hf backend, KOSQL_THREADS={s['threads']})" if s["model"]
+    backend = (f"model {s['model']} (--backend auto, KOSQL_THREADS={s['threads']})" if s["model"]
                else f"fake backend, {s['batch_seconds']} s per model call")
     lines = ["# kosql serve load benchmark", "",
              f"{s['python']} on {s['machine']}, {s['cpus']} CPUs; {backend}; `POST /api/ask` on {s['db']}, "
@@ -165,7 +166,7 @@ def _markdown(summary: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default="bundled:hr", help="database of the server (default bundled:hr)")
-    ap.add_argument("--model", default=None, help="a real model (hf backend) instead of the fake backend")
+    ap.add_argument("--model", default=None, help="a real model (--backend auto) instead of the fake backend")
     ap.add_argument("--batch-seconds", type=float, default=0.2, help="fake backend: seconds per model call")
     ap.add_argument("--clients", default="1,4,16", help="concurrent clients, comma-separated")
     ap.add_argument("--requests", type=int, default=8, help="questions per client")
@@ -192,10 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     stem = Path(args.out) if args.out else REPO / "bench" / "results" / (
         "serve_load" + (f"-{Path(args.model).name}" if args.model else ""))
     stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(_markdown(summary), encoding="utf-8")
+    json_path, md_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".md")
+    json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    md_path.write_text(_markdown(summary), encoding="utf-8")
     print(f"micro-batched / one-at-a-time throughput at {max(args.clients)} clients: {ratio:.2f}x "
-          f"-> {stem.with_suffix('.md')}")
+          f"-> {md_path}")
     errors = sum(r["errors"] for r in rows)
     return 1 if errors else 0
 

@@ -17,7 +17,7 @@ from kosql.prompts import PROMPT_FORMATS
               help="Dataset with context and question: a file (JSONL/CSV/...), a folder with test.jsonl or "
                    "'bundled:<size>' (its test split).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help="smollm2-135m / gemma3-270m (embedded), a local folder or a hub id.")
+              help="An embedded model (`kosql models list`), a local folder or a hub id.")
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True)
 @click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
 @click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default=None,

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
+from kosql.models.resolve import DEFAULT_MODEL
+
 
 @click.command(context_settings={"ignore_unknown_options": False})
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Run folder (default: runs/quickstart-<date-time>); an existing one is resumed.")
-@click.option("--model", default="smollm2-135m", show_default=True,
-              help="Base model: smollm2-135m, gemma3-270m, a local folder or a hub id.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Base model: an embedded one (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m, "
+                   "gemma3-270m; `kosql models list`), a local folder or a hub id.")
 @click.option("--data", "dataset", default=None,
               help="Dataset: 'bundled:small', 'bundled:small+comments' (Korean column comments in the DDL), "
                    "'bundled:full' or a folder with train/test JSONL [default: the training config's bundled "
@@ -20,10 +23,10 @@ import click
 @click.option("--test-per-split", default=60, show_default=True,
               help="Test rows taken from each split (held-out domains, in-domain).")
 @click.option("--method", type=click.Choice(["full", "lora"]), default=None,
-              help="Fine-tuning method: 'full' (every weight; the default for smollm2-135m: configs/"
-                   "sft-cpu-smollm2-full.yaml) or 'lora' (the seed's adapters: configs/sft-cpu-smollm2.yaml; "
-                   "the default for gemma3-270m, with configs/sft-cpu-gemma3.yaml, and for other models; "
-                   "gemma3-270m in full: configs/sft-cpu-gemma3-full.yaml).")
+              help="Fine-tuning method: 'lora' (the seed's adapters; the default for the Qwen models with "
+                   "configs/sft-cpu-qwen-coder.yaml, for gemma3-270m with configs/sft-cpu-gemma3.yaml and for "
+                   "other models) or 'full' (every weight; the default for smollm2-135m: configs/"
+                   "sft-cpu-smollm2-full.yaml; gemma3-270m in full: configs/sft-cpu-gemma3-full.yaml).")
 @click.option("--train-config", default=None, help="SFT config YAML instead of the shipped CPU config of "
                                                       "--model and --method.")
 @click.option("--batch-size", default=16, show_default=True, help="Generation batch size.")

@@ -19,7 +19,7 @@ _HELP = config_help()
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Model: an embedded name, a local folder or a hub id (the external server's model name "
                    "with --backend openai).")
-@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model (hf backend).")
+@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model (hf and llamacpp backends).")
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
               help="Where generation runs: auto (llama.cpp for the embedded Qwen models, else hf), hf or "
                    "llamacpp (in this process), openai (an external OpenAI-compatible "
@@ -50,8 +50,9 @@ _HELP = config_help()
 @click.option("--max-queue", type=click.IntRange(min=1), default=64, show_default=True, help=_HELP["max_queue"])
 @click.option("--max-question-chars", type=click.IntRange(min=1), default=1000, show_default=True,
               help=_HELP["max_question_chars"])
-@click.option("--chat-prompt", type=click.Choice(CHAT_PROMPTS), default="plain", show_default=True,
-              help=_HELP["chat_prompt"])
+@click.option("--chat-prompt", type=click.Choice(["auto", *CHAT_PROMPTS]), default="auto", show_default=True,
+              help=_HELP["chat_prompt"] + " 'auto': 'template' for a model trained or shipped with the chat "
+                                          "prompt (the Qwen models), else 'plain'.")
 @click.option("--feedback", "feedback_path", type=click.Path(path_type=Path), default=Path("kosql-feedback.jsonl"),
               show_default=True, help=_HELP["feedback_path"])
 @click.option("--fake-sql", default="SELECT 1;", show_default=True, help="The fake backend's answer.")
@@ -77,22 +78,24 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
         key = os.environ.get(api_key_env, "").strip()
         if not key:
             raise UserError(f"The API key environment variable {api_key_env} is not set; export {api_key_env}=...")
+    from kosql.models.embedded import untrained_prompt_format
+    from kosql.runinfo import trained_prompt_format
+
+    prompt_format = trained_prompt_format(adapter or model) or untrained_prompt_format(model)
+    if chat_prompt == "auto":
+        chat_prompt = "template" if prompt_format == "chat" else "plain"
     config = ServeConfig(host=host, port=port, model_id=served_name or model, api_key=key, max_batch=max_batch,
                          batch_window_ms=batch_window_ms, max_queue=max_queue,
                          max_question_chars=max_question_chars, chat_prompt=chat_prompt,
                          feedback_path=feedback_path)
     gen_backend = _backend(backend, model, adapter, base_url, upstream_key_env, upstream_endpoint, fake_sql,
                            fake_batch_seconds)
-    from kosql.models.embedded import untrained_prompt_format
-    from kosql.runinfo import trained_prompt_format
-
     comments = None
     if comments_file is not None:
         try:
             comments = Path(comments_file).read_text(encoding="utf-8")
         except OSError as exc:
             raise UserError(f"--comments: cannot read '{comments_file}' ({exc.strerror}).") from None
-    prompt_format = trained_prompt_format(adapter or model) or untrained_prompt_format(model)
     state = build_state(config, gen_backend, db=db, policy=policy, allow_expensive=allow_expensive,
                         prompt_format=prompt_format, comments_ddl=comments)
     shown = "0.0.0.0" if host in ("", "0.0.0.0") else host

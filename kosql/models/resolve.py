@@ -22,7 +22,7 @@ from kosql.models.embedded import EMBEDDED_MODELS, EmbeddedModel, locate_gguf
 
 __all__ = ["EMBEDDED_MODELS", "EmbeddedModel", "locate_gguf", "resolve_model", "check_model"]
 
-DEFAULT_MODEL = "smollm2-135m"
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 _MARKER = "kosql_source.json"
 _CHECK_PROMPT = "SELECT name FROM users WHERE"
 

@@ -27,7 +27,7 @@ from rich.console import Console
 from kosql.data.resolve import check_source
 from kosql.data.rows import Example, write_jsonl
 from kosql.errors import UserError
-from kosql.models.resolve import check_model
+from kosql.models.resolve import DEFAULT_MODEL, check_model
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
 from kosql.pipeline.plan import RunFolders, RunPlan
 from kosql.pipeline.steps import (
@@ -44,10 +44,14 @@ from kosql.train.sft import check_paths
 _GUESS = {"data": 30.0, "base": 180.0, "train": 630.0, "finetuned": 140.0, "report": 5.0}
 # Seconds per training row on 2 idle cores (4 rows a step in shared-prefix batches), measured in
 # sessions 4-6; the training step's estimate is this times the rows it will see.
-_TRAIN_SECONDS_PER_ROW = {("smollm2-135m", "full"): 0.9, ("smollm2-135m", "lora"): 0.85,
+_TRAIN_SECONDS_PER_ROW = {("qwen2.5-coder-0.5b", "lora"): 0.78, ("qwen2.5-coder-1.5b", "lora"): 2.4,
+                          ("smollm2-135m", "full"): 0.9, ("smollm2-135m", "lora"): 0.85,
                           ("gemma3-270m", "lora"): 0.55, ("gemma3-270m", "full"): 0.93}
 # Korean column comments in the DDL ('+comments') double the prompt prefix: ~1.3x the seconds a training
 # row (4.6-5.1 s a step instead of ~3.6, sessions 5 and 7) and ~1.4x the generation time (212 s vs 151 s).
+# Generation seconds for 120 test rows where a model differs from the defaults above (llama.cpp, 2 idle cores).
+_GENERATE_SECONDS = {"qwen2.5-coder-0.5b": {"base": 240.0, "finetuned": 170.0},
+                     "qwen2.5-coder-1.5b": {"base": 420.0, "finetuned": 260.0}}
 _COMMENTS_COST = {"train": 1.3, "base": 1.4, "finetuned": 1.4}
 
 
@@ -56,7 +60,7 @@ class QuickstartOptions:
     """What the quickstart runs."""
 
     out: Path = field(metadata={"help": "Run folder."})
-    model: str = field(default="smollm2-135m", metadata={"help": "Base model."})
+    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Base model."})
     dataset: str | None = field(default=None, metadata={"help": "Dataset spec (default: the training config's "
                                                                  "bundled dataset, see quickstart_dataset)."})
     test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
@@ -103,6 +107,7 @@ def step_guesses(model: str, method: str, train_rows: int, test_rows: int, datas
     """First guesses of each step's seconds on 2 idle cores: generation scaled from 120 test rows,
     training = its rows x measured seconds a row, both longer with '+comments' prompts."""
     guess = dict(_GUESS)
+    guess.update(_GENERATE_SECONDS.get(model, {}))
     for step in ("base", "finetuned"):
         guess[step] *= test_rows / 120
     guess["train"] = train_rows * _TRAIN_SECONDS_PER_ROW.get((model, method), 0.9)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kosql.errors import UserError
+from kosql.models.resolve import DEFAULT_MODEL
 from kosql.pipeline.quickstart import QuickstartOptions, check_resumable
 
 
@@ -16,7 +17,7 @@ def test_resume_with_the_same_options_and_refusal_with_others(tmp_path: Path) ->
     check_resumable(out, opts)
     (out / "test_rows.jsonl").write_text("{}\n", encoding="utf-8")
     check_resumable(out, QuickstartOptions(out=out, train_overrides=["train.max_steps=5"], batch_size=4))
-    with pytest.raises(UserError, match="model='smollm2-135m', not 'gemma3-270m'"):
+    with pytest.raises(UserError, match=f"model='{DEFAULT_MODEL}', not 'gemma3-270m'"):
         check_resumable(out, QuickstartOptions(out=out, model="gemma3-270m", train_overrides=["train.max_steps=5"]))
     with pytest.raises(UserError, match="train_overrides"):
         check_resumable(out, QuickstartOptions(out=out))
@@ -167,7 +168,7 @@ def test_the_first_estimate_uses_the_training_plan_when_it_is_known(tmp_path: Pa
     from kosql.pipeline.training import train_config
 
     config = default_train_config("smollm2-135m", "full")
-    opts = QuickstartOptions(out=tmp_path)
+    opts = QuickstartOptions(out=tmp_path, model="smollm2-135m")
     longer = initial_guesses(opts, train_config(config, ["train.max_steps=520"]), "bundled:small")
     assert longer == step_guesses("smollm2-135m", "full", 520 * 4, 120, "bundled:small")
     shipped = initial_guesses(opts, train_config(config, []), "bundled:small")
