@@ -37,8 +37,11 @@ def gguf_tensor_name(peft_key: str) -> tuple[str, str] | None:
     return f"blk.{layer}.{_NAMES[module]}.weight.lora_{ab.lower()}", ab.lower()
 
 
-def export_lora_gguf(adapter_dir: str | Path, architecture: str, out: Path | None = None) -> Path:
-    """Write ``adapter.gguf`` next to the PEFT adapter (once; reused while it is newer) and return it."""
+def export_lora_gguf(adapter_dir: str | Path, architecture: str, out: Path | None = None,
+                     model_path: Path | None = None) -> Path:
+    """Write ``adapter.gguf`` next to the PEFT adapter (once; reused while it is newer) and return it.
+    With ``model_path`` (the base GGUF), every LoRA tensor must fit its layer: llama.cpp crashes the
+    process on an adapter of another model, so that is refused here with one sentence."""
     folder = Path(adapter_dir)
     weights = folder / "adapter_model.safetensors"
     target = out or folder / GGUF_ADAPTER_FILE
@@ -49,8 +52,30 @@ def export_lora_gguf(adapter_dir: str | Path, architecture: str, out: Path | Non
                         f"use --backend hf for it.")
     config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     tensors = _gguf_tensors(weights)
+    if model_path is not None:
+        problem = shape_problem(tensors, model_path)
+        if problem is not None:
+            raise UserError(f"Adapter {folder} (base model '{config.get('base_model_name_or_path', '')}') does not "
+                            f"fit the model {model_path.name}: {problem}.")
     _write(target, _ARCHITECTURES[architecture], float(config.get("lora_alpha") or config.get("r") or 1), tensors)
     return target
+
+
+def shape_problem(tensors: dict[str, Any], model_path: Path) -> str | None:
+    """The first LoRA tensor that does not fit the base GGUF's layer, or None."""
+    import gguf
+
+    shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(model_path)).tensors}
+    for name, value in sorted(tensors.items()):
+        base = name.rsplit(".lora_", 1)[0]
+        if base not in shapes:
+            return f"the model has no layer {base}"
+        n_in, n_out = shapes[base][0], shapes[base][1]  # GGUF lists the fastest dimension first
+        if name.endswith("lora_a") and value.shape[1] != n_in:
+            return f"{name} has {value.shape[1]} inputs, the layer {n_in}"
+        if name.endswith("lora_b") and value.shape[0] != n_out:
+            return f"{name} has {value.shape[0]} outputs, the layer {n_out}"
+    return None
 
 
 def _gguf_tensors(weights: Path) -> dict[str, Any]:

@@ -130,7 +130,7 @@ def _adapter_gguf(adapter: str, model_path: Path) -> Path:
                         f"(--model {path}).")
     from kosql.models.gguf_lora import export_lora_gguf
 
-    return export_lora_gguf(path, _architecture(model_path))
+    return export_lora_gguf(path, _architecture(model_path), model_path=model_path)
 
 
 def _architecture(model_path: Path) -> str:

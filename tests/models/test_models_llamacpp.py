@@ -102,3 +102,27 @@ def test_lora_adapter_generates_the_same_sql_on_llama_cpp_as_on_transformers(tmp
     untouched = plain.generate([prompt], GenerationParams(max_new_tokens=24))[0].text
     assert texts["llamacpp"].rstrip(";") == texts["hf"].rstrip(";")
     assert texts["llamacpp"] != untouched  # the adapter really changed what llama.cpp writes
+
+
+@pytest.mark.skipif(not _qwen_ready(), reason="needs llama-cpp-python and the embedded qwen2.5-coder-0.5b")
+def test_an_adapter_of_another_model_is_refused_before_llama_cpp_loads_it(tmp_path: Path) -> None:
+    """llama.cpp crashes the process on an adapter whose shapes do not fit; kosql refuses it first."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from kosql.models.embedded import EMBEDDED_MODELS, locate_gguf
+
+    key = "base_model.model.model.layers.0.self_attn.q_proj"
+    save_file({f"{key}.lora_A.weight": np.zeros((4, 576), np.float32),  # SmolLM2's width, not Qwen's 896
+               f"{key}.lora_B.weight": np.zeros((576, 4), np.float32)}, str(tmp_path / "adapter_model.safetensors"))
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"lora_alpha": 8, "r": 4,
+                                                              "base_model_name_or_path": "smollm2-135m"}))
+    model = locate_gguf(EMBEDDED_MODELS["qwen2.5-coder-0.5b"])
+    with pytest.raises(UserError, match="does not fit the model .*896"):
+        export_lora_gguf(tmp_path, "qwen2", model_path=model)
+    assert not (tmp_path / "adapter.gguf").exists()
+    good = {"blk.0.attn_q.weight.lora_a": np.zeros((4, 896), np.float32),
+            "blk.0.attn_q.weight.lora_b": np.zeros((896, 4), np.float32)}
+    from kosql.models.gguf_lora import shape_problem
+
+    assert shape_problem(good, model) is None

@@ -163,7 +163,8 @@ def test_zero_lora_adapter_changes_nothing_and_foreign_adapter_is_refused(
                                                              "peft_type": "LORA", "r": 4}))
     data = tmp_path / "t.jsonl"
     data.write_text(json.dumps(Example("1", "d", DDL, QUESTIONS[0], "SELECT 1;").to_dict()) + "\n")
-    code = main(["generate", "--data", str(data), "--adapter", str(foreign), "--out", str(tmp_path / "p.jsonl")])
+    code = main(["generate", "--data", str(data), "--model", "smollm2-135m", "--adapter", str(foreign),
+                 "--out", str(tmp_path / "p.jsonl")])
     err = capsys.readouterr().err
     assert code == 2
     assert "google/gemma-3-270m" in err and "smollm2-135m" in err and len(err.strip().splitlines()) == 1
