@@ -179,4 +179,6 @@ def test_generate_command_with_the_default_model(tmp_path: Path) -> None:
                  "--out", str(out)]) == 0
     preds = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert [p["id"] for p in preds] == ["q0", "q1"] or sorted(p["id"] for p in preds) == ["q0", "q1"]
-    assert all(p["model"] == "smollm2-135m" and p["completion_tokens"] > 0 for p in preds)
+    from kosql.models.resolve import DEFAULT_MODEL
+
+    assert all(p["model"] == DEFAULT_MODEL and p["completion_tokens"] > 0 for p in preds)
