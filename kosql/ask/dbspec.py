@@ -26,3 +26,13 @@ def resolve_db(spec: str) -> str:
     if "://" not in spec and not Path(spec).expanduser().exists():
         raise UserError(f"The database file {spec} does not exist (give a SQLite file or a SQLAlchemy URL).")
     return spec if "://" in spec else str(Path(spec).expanduser().resolve())
+
+
+def read_comments(path: str | None) -> str | None:
+    """The text of a ``--comments`` DDL file (None without one); an unreadable file is a UserError."""
+    if path is None:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"--comments: cannot read '{path}' ({exc.strerror}).") from None

@@ -4,7 +4,6 @@ read-only (torch is imported only when the model is loaded)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -41,18 +40,14 @@ def command(question: str, db: str, model: str, backend: str, adapter: str | Non
     """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed."""
     from kosql.ask.dbspec import resolve_db
     from kosql.ask.service import Asker
-    from kosql.errors import UserError
     from kosql.models.base import GenerationParams
     from kosql.sql.guard import load_policy
 
     db = resolve_db(db)
     policy = load_policy(policy_path)
-    comments = None
-    if comments_file is not None:
-        try:
-            comments = Path(comments_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"--comments: cannot read '{comments_file}' ({exc.strerror}).") from None
+    from kosql.ask.dbspec import read_comments
+
+    comments = read_comments(comments_file)
     asker = Asker(db, policy=policy, allow_expensive=allow_expensive, prompt_budget=prompt_budget,
                   comments_ddl=comments, params=GenerationParams(max_new_tokens=max_new_tokens))
     try:

@@ -90,12 +90,9 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
                          feedback_path=feedback_path)
     gen_backend = _backend(backend, model, adapter, base_url, upstream_key_env, upstream_endpoint, fake_sql,
                            fake_batch_seconds)
-    comments = None
-    if comments_file is not None:
-        try:
-            comments = Path(comments_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"--comments: cannot read '{comments_file}' ({exc.strerror}).") from None
+    from kosql.ask.dbspec import read_comments
+
+    comments = read_comments(comments_file)
     state = build_state(config, gen_backend, db=db, policy=policy, allow_expensive=allow_expensive,
                         prompt_format=prompt_format, comments_ddl=comments)
     shown = "0.0.0.0" if host in ("", "0.0.0.0") else host
