@@ -144,3 +144,25 @@ def trained_prompt_format(path: str | Path | None) -> str | None:
                 return None
             return str(fmt) if fmt else None
     return None
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """The JSON object recorded in ``path`` (what produced a file or run folder), or None when there
+    is none or it cannot be read."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def first_difference(before: dict[str, Any], current: dict[str, Any],
+                     keys: list[str] | tuple[str, ...] | None = None) -> tuple[str, Any, Any] | None:
+    """(key, recorded value, current value) of the first of ``keys`` (default: ``current``'s) recorded
+    in ``before`` with another value, or None."""
+    for key in keys if keys is not None else list(current):
+        if key in before and before[key] != current.get(key):
+            return key, before[key], current.get(key)
+    return None

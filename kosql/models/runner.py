@@ -33,6 +33,7 @@ from kosql.models.base import (
 )
 from kosql.progress import ProgressBar
 from kosql.prompts import PROMPT_FORMATS, build_prompt, make_prompt
+from kosql.runinfo import first_difference, read_record
 from kosql.sql.extract import extract_sql
 
 PRED_KEYS = ("id", "pred", "raw", "prompt_tokens", "completion_tokens", "seconds", "model")
@@ -98,17 +99,13 @@ def check_provenance(out_path: Path, current: dict[str, Any], done: dict[str, di
     """Refuse to resume ``out_path`` when it was produced by something else than ``current``; record
     ``current`` beside it otherwise."""
     path = meta_path(out_path)
-    before: Any = None
-    if path.exists():
-        try:
-            before = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            before = None
-    if isinstance(before, dict):
-        for key, value in current.items():
-            if key in before and before[key] != value:
-                raise UserError(f"{out_path} holds predictions made with {key}={before[key]!r}, not {value!r}; "
-                                "give another --out, or --no-resume to start it afresh.")
+    before = read_record(path)
+    if before is not None:
+        diff = first_difference(before, current)
+        if diff is not None:
+            key, was, now = diff
+            raise UserError(f"{out_path} holds predictions made with {key}={was!r}, not {now!r}; "
+                            "give another --out, or --no-resume to start it afresh.")
     elif done:
         models = {str(r.get("model")) for r in done.values() if r.get("model") is not None}
         other = sorted(models - {str(current["model"])})

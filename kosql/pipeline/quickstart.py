@@ -38,6 +38,7 @@ from kosql.pipeline.steps import (
     pick_test_rows,
 )
 from kosql.pipeline.training import train_config, train_sft_run
+from kosql.runinfo import first_difference, read_record
 from kosql.train.sft import check_paths
 
 # First-guess seconds per step on a 2-core CPU (120 test rows); replaced by measurements as the run goes.
@@ -135,15 +136,11 @@ def check_resumable(out: Path, opts: QuickstartOptions) -> None:
     current = {k: v for k, v in asdict(opts).items() if k in _RUN_DEFINING}
     current = json.loads(json.dumps(current, default=str))
     if path.exists():
-        try:
-            before = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            before = None
-        if isinstance(before, dict):
-            for key in _RUN_DEFINING:
-                if key in before and before[key] != current.get(key):
-                    raise UserError(f"Run folder {out} was started with {key}={before[key]!r}, not "
-                                    f"{current.get(key)!r}; give another --out to start a new run.")
+        diff = first_difference(read_record(path) or {}, current, _RUN_DEFINING)
+        if diff is not None:
+            key, was, now = diff
+            raise UserError(f"Run folder {out} was started with {key}={was!r}, not {now!r}; "
+                            "give another --out to start a new run.")
     elif out.exists() and any(out.iterdir()) and not (out / "test_rows.jsonl").exists():
         raise UserError(f"Run folder {out} is not empty and was not made by this quickstart; "
                         "give another --out.")
