@@ -19,17 +19,18 @@ fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip
 # torch first and pinned: an unpinned torch would pull a multi-GB CUDA build. Without an NVIDIA GPU
-# (no working nvidia-smi) a CPU build: a local wheel pip finds without an index (find-links), else
-# the one on PyTorch's CPU wheel index.
+# (no working nvidia-smi) a CPU build, installed alone (--no-deps): a local wheel pip finds without an
+# index (find-links), else the one on PyTorch's CPU wheel index; then its dependencies from pip's
+# configured index (torch itself is already there, so pip keeps the CPU build).
 TORCH="torch==2.13.0"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
   "${PIP[@]}" install -q "$TORCH"
-elif "${PIP[@]}" install -q --no-deps --no-index "$TORCH" >/dev/null 2>&1; then
-  "${PIP[@]}" install -q "$TORCH"  # its dependencies
 else
-  echo "kosql setup: no NVIDIA GPU: torch from PyTorch's CPU wheel index"
-  "${PIP[@]}" install -q "$TORCH" --index-url https://download.pytorch.org/whl/cpu \
-    --extra-index-url https://pypi.org/simple
+  if ! "${PIP[@]}" install -q --no-deps --no-index "$TORCH" >/dev/null 2>&1; then
+    echo "kosql setup: no NVIDIA GPU: torch from PyTorch's CPU wheel index"
+    "${PIP[@]}" install -q --no-deps "$TORCH" --index-url https://download.pytorch.org/whl/cpu
+  fi
+  "${PIP[@]}" install -q "$TORCH"  # its dependencies
 fi
 "${PIP[@]}" install -q -e ".[$extras]"
 # llama.cpp, the CPU engine of the default model (compiled from its source distribution: a few minutes).

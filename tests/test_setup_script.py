@@ -1,10 +1,12 @@
 """scripts/setup.sh picks where torch comes from: the default build with an NVIDIA GPU, a local CPU
-wheel when pip finds one without an index, else PyTorch's CPU wheel index (never the CUDA build
-from PyPI on a machine without a GPU). Run against a stand-in python that records each pip call."""
+wheel when pip finds one without an index, else PyTorch's CPU wheel index (never the CUDA build on a
+machine without a GPU); a CPU build is installed alone and its dependencies then come from pip's
+configured index. Run against a stand-in python that records each pip call."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -53,12 +55,24 @@ def test_without_a_gpu_or_local_wheel_torch_comes_from_the_cpu_index(tmp_path: P
     if gpu == "absent" and shutil.which("nvidia-smi", path="/usr/bin:/bin"):
         pytest.skip("this machine has an nvidia-smi on /usr/bin")
     calls = _run(tmp_path, gpu, local_wheel=False)
-    assert calls[-1].count(CPU_INDEX) == 1 and "--extra-index-url https://pypi.org/simple" in calls[-1]
+    from_index = [c for c in calls if CPU_INDEX in c]
+    assert len(from_index) == 1 and "--no-deps" in from_index[0] and "--extra-index-url" not in from_index[0]
+    assert calls.index(from_index[0]) == len(calls) - 2
+    deps = calls[-1]  # then its dependencies, from pip's configured index
+    assert "--no-deps" not in deps and "--index-url" not in deps and "--no-index" not in deps
+
+
+def test_the_script_names_no_package_index_but_pytorchs() -> None:
+    text = (REPO / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    hosts = set(re.findall(r"https?://([^/\s\"']+)", text))
+    assert hosts == {"download.pytorch.org"}
+    assert "--extra-index-url" not in text
 
 
 def test_a_local_cpu_wheel_is_used_as_it_is(tmp_path: Path) -> None:
     calls = _run(tmp_path, "fails", local_wheel=True)
     assert any("--no-index" in c for c in calls) and not any(CPU_INDEX in c for c in calls)
+    assert "--no-deps" not in calls[-1] and "--no-index" not in calls[-1]
 
 
 def test_with_a_gpu_the_plain_pinned_install(tmp_path: Path) -> None:
