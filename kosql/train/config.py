@@ -82,8 +82,9 @@ class TrainSettings:
     weight_decay: float = _f(0.0, "AdamW weight decay.", min=0.0)
     lr_scheduler: str = _f("linear", "Learning-rate schedule (transformers name: linear, cosine, constant, ...).")
     max_grad_norm: float = _f(1.0, "Gradient clipping norm.", min=0.0)
-    precision: Literal["auto", "bf16", "fp16", "fp32"] = _f("auto", "Mixed precision: 'auto' = bf16 on CPU and on "
-                                                                    "GPUs that support it, else fp16; 'fp32' = none.")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = _f("auto", "Mixed precision: 'auto' = bf16 where the hardware runs "
+                                                                    "it natively (a CPU with AVX512-BF16/AMX, a bf16 GPU), fp16 on "
+                                                                    "other GPUs, fp32 on other CPUs; 'fp32' = none.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (less memory, ~20 % slower).")
     batching: Literal["shared_prefix", "grouped", "padding_free", "packed", "padded"] = _f(
         "grouped",

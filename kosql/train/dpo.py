@@ -187,7 +187,7 @@ def _dpo_args(cfg: DPOConfig, run: RunFolder, *, progress: bool) -> Any:
     from trl import DPOConfig as TRLDPOConfig
 
     d = cfg.dpo
-    flags: dict[str, Any] = dict(resolve_precision(d.precision, field_name="dpo.precision"))
+    flags: dict[str, Any] = dict(resolve_precision(d.precision, field_name="dpo.precision").flags)
     return TRLDPOConfig(
         output_dir=str(run.checkpoints), beta=d.beta, learning_rate=d.learning_rate, num_train_epochs=d.epochs,
         max_steps=d.max_steps, per_device_train_batch_size=d.batch_size, gradient_accumulation_steps=d.grad_accum,
@@ -261,7 +261,8 @@ def _write_pair_records(cfg: DPOConfig, run: RunFolder, pairs: list[PreferencePa
         kind="dpo", cfg=cfg, base_model=str(sft_manifest.get("base_model")), base_model_path=base_path,
         seed=cfg.dpo.seed, data={"train": cfg.data.train, "questions": questions, "pairs": len(pairs),
                                  "pair_stats": stats},
-        prompt_format=fmt, extra={"method": "lora", "sft_run": str(sft_run.root)}))
+        prompt_format=fmt, extra={"method": "lora", "sft_run": str(sft_run.root),
+                                  "precision": asdict(resolve_precision(cfg.dpo.precision, field_name="dpo.precision"))}))
 
 
 def _dpo_trainer(cfg: DPOConfig, run: RunFolder, model: Any, tokenizer: Any, pairs: list[PreferencePair],
@@ -290,6 +291,8 @@ def train_dpo(cfg: DPOConfig, *, progress: bool = True, echo: Printer | None = N
     run = RunFolder(Path(cfg.output_dir))
     run.prepare(resume=False, overwrite=cfg.overwrite)
     set_threads(cfg.dpo.threads)
+    prec = resolve_precision(cfg.dpo.precision, field_name="dpo.precision")
+    say(f"precision: {prec.name} ({prec.reason})")
     fmt = str(sft_manifest.get("prompt_format") or cfg.data.prompt_format)
     rows, dev = _load_questions(cfg)
     model, tokenizer, base_path = _load_policy(sft_run, sft_manifest)

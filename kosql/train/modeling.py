@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kosql.errors import DependencyError, UserError
+from kosql.models.cpu import Precision, torch_precision
 
 
 def resolve_base(name: str, *, field_name: str = "model.name") -> str:
@@ -35,30 +36,10 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def precision_flags(precision: str, *, cuda: bool, bf16_ok: bool = True,
-                    field_name: str = "train.precision") -> dict[str, bool]:
-    """``bf16`` / ``fp16`` flags for the trainer (pure): 'auto' = bf16 on CPU and bf16-capable GPUs."""
-    if precision == "fp32":
-        return {"bf16": False, "fp16": False}
-    if precision == "auto":
-        return {"bf16": True, "fp16": False} if (not cuda or bf16_ok) else {"bf16": False, "fp16": True}
-    if precision == "fp16":
-        if not cuda:
-            raise UserError(f"{field_name}: fp16 mixed precision needs a CUDA GPU; use bf16 or fp32 on CPU.")
-        return {"bf16": False, "fp16": True}
-    if precision == "bf16":
-        if cuda and not bf16_ok:
-            raise UserError(f"{field_name}: this GPU does not support bf16; use fp16 or fp32.")
-        return {"bf16": True, "fp16": False}
-    raise UserError(f"{field_name}: unknown precision {precision!r}.")
-
-
-def resolve_precision(precision: str, field_name: str = "train.precision") -> dict[str, bool]:
-    import torch
-
-    cuda = bool(torch.cuda.is_available())
-    bf16_ok = bool(cuda and torch.cuda.is_bf16_supported())
-    return precision_flags(precision, cuda=cuda, bf16_ok=bf16_ok or not cuda, field_name=field_name)
+def resolve_precision(precision: str, field_name: str = "train.precision") -> Precision:
+    """This machine's mixed precision for a training run: the one decision of
+    :func:`kosql.models.cpu.decide_precision` (bf16 only where the CPU or GPU has it natively)."""
+    return torch_precision(precision, field_name=field_name)
 
 
 def checkpointing_flag(args_class: Any, enabled: bool) -> dict[str, Any]:
@@ -111,7 +92,7 @@ def load_tokenizer(path: str) -> Any:
     return tok
 
 
-def load_model(path: str, *, method: str = "lora", precision: dict[str, bool] | None = None,
+def load_model(path: str, *, method: str = "lora", precision: Precision | None = None,
                attn_implementation: str | None = None, field_name: str = "model.method") -> Any:
     """The base model for training: fp32 weights (mixed precision by autocast), or 4-bit for 'qlora'."""
     import torch
@@ -128,7 +109,7 @@ def load_model(path: str, *, method: str = "lora", precision: dict[str, bool] | 
             raise DependencyError("bitsandbytes", "gpu", "QLoRA training")
         from transformers import BitsAndBytesConfig
 
-        compute = torch.bfloat16 if (precision or {}).get("bf16") else torch.float16
+        compute = torch.bfloat16 if precision is not None and precision.name == "bf16" else torch.float16
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=compute,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def trainer_args(cfg: SFTConfig, run: RunFolder, *, progress: bool, max_length: 
     from trl import SFTConfig as TRLSFTConfig
 
     t = cfg.train
-    flags: dict[str, Any] = dict(resolve_precision(t.precision))
+    flags: dict[str, Any] = dict(resolve_precision(t.precision).flags)
     flags["use_cpu"] = not cuda_available()
     batching_modes: dict[str, dict[str, Any]] = {
         "grouped": {"train_sampling_strategy": "group_by_length"},
@@ -226,6 +226,7 @@ def _write_run_records(cfg: SFTConfig, run: RunFolder, data: PreparedData, base_
         data={"train": cfg.data.train, **{k: v for k, v in summary.items() if k != "dropped"},
               "dropped": len(summary["dropped"])},
         prompt_format=cfg.data.prompt_format, extra={"method": cfg.model.method,
+                                                     "precision": asdict(resolve_precision(cfg.train.precision)),
                                                      "resumed_from": str(ckpt) if ckpt else None}))
 
 
@@ -325,6 +326,8 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     data = prepare_data(cfg, tokenizer, say)
     if main:
         _write_run_records(cfg, run, data, base_path, ckpt)
+    prec = resolve_precision(cfg.train.precision)
+    say(f"precision: {prec.name} ({prec.reason})")
     say(f"training on {len(data.records)} rows ({length_stats(data.records)['tokens']} tokens/epoch) "
         f"-> {run.root}" + (f", resuming from {ckpt.name}" if ckpt else ""))
     logcb = _RunLogCallback(run, cfg, tokenizer, data.dev_rows, say)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from kosql.errors import UserError
+from kosql.models.cpu import Bf16Probe, decide_precision, probe_cpu_bf16
 from kosql.train.manifest import RunFolder, load_run
-from kosql.train.modeling import precision_flags
 
 
 def test_run_folder_states(tmp_path: Path) -> None:
@@ -43,14 +44,50 @@ def test_load_run_names_what_is_missing(tmp_path: Path) -> None:
     assert load_run(tmp_path / "r")[1] == {"base_model": "m"}
 
 
-def test_precision_flags() -> None:
-    assert precision_flags("auto", cuda=False) == {"bf16": True, "fp16": False}
-    assert precision_flags("auto", cuda=True, bf16_ok=False) == {"bf16": False, "fp16": True}
-    assert precision_flags("fp32", cuda=False) == {"bf16": False, "fp16": False}
+NATIVE = Bf16Probe(True, "this CPU has native bf16")
+NO_BF16 = Bf16Probe(False, "this CPU has no native bf16")
+
+
+def test_auto_precision_follows_the_cpus_bf16() -> None:
+    assert decide_precision("auto", cuda=False, cpu_bf16=NATIVE).flags == {"bf16": True, "fp16": False}
+    slow = decide_precision("auto", cuda=False, cpu_bf16=NO_BF16)
+    assert slow.flags == {"bf16": False, "fp16": False} and "no native bf16" in slow.reason
+    assert decide_precision("bf16", cuda=False, cpu_bf16=NO_BF16).name == "bf16"  # asked for: kept, with a warning
+    assert "very slow" in decide_precision("bf16", cuda=False, cpu_bf16=NO_BF16).reason
+    assert decide_precision("fp32", cuda=False, cpu_bf16=NATIVE).name == "fp32"
+
+
+def test_auto_precision_on_gpus_and_refusals() -> None:
+    assert decide_precision("auto", cuda=True, gpu_bf16=True).name == "bf16"
+    assert decide_precision("auto", cuda=True, gpu_bf16=False).flags == {"bf16": False, "fp16": True}
     with pytest.raises(UserError, match=r"^train\.precision: fp16 mixed precision needs a CUDA GPU"):
-        precision_flags("fp16", cuda=False)
+        decide_precision("fp16", cuda=False, cpu_bf16=NATIVE)
     with pytest.raises(UserError, match="does not support bf16"):
-        precision_flags("bf16", cuda=True, bf16_ok=False)
+        decide_precision("bf16", cuda=True, gpu_bf16=False)
+
+
+def test_bf16_probe_reads_dispatch_and_onednn_caps() -> None:
+    pytest.importorskip("torch")
+    assert probe_cpu_bf16(hardware=True, capability="AVX512", onednn_isa="").native
+    assert not probe_cpu_bf16(hardware=False, capability="AVX2", onednn_isa="").native
+    masked = probe_cpu_bf16(hardware=True, capability="AVX2", onednn_isa="")
+    assert not masked.native and "ATEN_CPU_CAPABILITY" in masked.reason
+    capped = probe_cpu_bf16(hardware=True, capability="AVX512", onednn_isa="AVX2")
+    assert not capped.native and "ONEDNN_MAX_CPU_ISA" in capped.reason
+
+
+def test_masked_cpu_trains_in_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulation of an AVX2-only CPU is seen by the probe (a fresh interpreter: torch reads the
+    variables when it loads)."""
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+    code = ("from kosql.models.cpu import torch_precision; p = torch_precision('auto'); "
+            "print(p.name, '|', p.reason)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("fp32 |"), out
 
 
 def test_qlora_on_cpu_is_a_clear_error() -> None:
