@@ -37,16 +37,24 @@ def gguf_tensor_name(peft_key: str) -> tuple[str, str] | None:
     return f"blk.{layer}.{_NAMES[module]}.weight.lora_{ab.lower()}", ab.lower()
 
 
+def adapter_gguf_path(adapter_dir: str | Path, model_path: Path | None = None) -> Path:
+    """Where the GGUF export of ``adapter_dir`` for the base GGUF ``model_path`` is cached: one file per
+    base model (``adapter.<model file stem>.gguf``), so an export for one model is never reused for another."""
+    folder = Path(adapter_dir)
+    if model_path is None:
+        return folder / GGUF_ADAPTER_FILE
+    return folder / f"adapter.{model_path.stem}.gguf"
+
+
 def export_lora_gguf(adapter_dir: str | Path, architecture: str, out: Path | None = None,
                      model_path: Path | None = None) -> Path:
-    """Write ``adapter.gguf`` next to the PEFT adapter (once; reused while it is newer) and return it.
-    With ``model_path`` (the base GGUF), every LoRA tensor must fit its layer: llama.cpp crashes the
+    """Write the adapter's GGUF export next to the PEFT adapter (:func:`adapter_gguf_path`; once, reused
+    while it is newer than the weights) and return it. With ``model_path`` (the base GGUF), every LoRA
+    tensor must fit its layer, checked before a cached export is reused too: llama.cpp crashes the
     process on an adapter of another model, so that is refused here with one sentence."""
     folder = Path(adapter_dir)
     weights = folder / "adapter_model.safetensors"
-    target = out or folder / GGUF_ADAPTER_FILE
-    if target.exists() and target.stat().st_mtime >= weights.stat().st_mtime:
-        return target
+    target = out or adapter_gguf_path(folder, model_path)
     if architecture not in _ARCHITECTURES:
         raise UserError(f"A LoRA adapter of a '{architecture}' model cannot be exported to GGUF; "
                         f"use --backend hf for it.")
@@ -57,6 +65,8 @@ def export_lora_gguf(adapter_dir: str | Path, architecture: str, out: Path | Non
         if problem is not None:
             raise UserError(f"Adapter {folder} (base model '{config.get('base_model_name_or_path', '')}') does not "
                             f"fit the model {model_path.name}: {problem}.")
+    if target.exists() and target.stat().st_mtime >= weights.stat().st_mtime:
+        return target
     _write(target, _ARCHITECTURES[architecture], float(config.get("lora_alpha") or config.get("r") or 1), tensors)
     return target
 

@@ -96,7 +96,7 @@ def test_lora_adapter_generates_the_same_sql_on_llama_cpp_as_on_transformers(tmp
         prompt = build_prompt(ddl, "이메일이 'gmail.com'으로 끝나는 사용자 수는?", "chat", backend.tokenizer)
         texts[kind] = backend.generate([prompt], GenerationParams(max_new_tokens=24))[0].text
         del backend
-    assert (adapter / "adapter.gguf").exists()
+    assert len(list(adapter.glob("adapter.*.gguf"))) == 1  # exported once, for this base model
     plain = load_backend("llamacpp", "qwen2.5-coder-0.5b")
     prompt = build_prompt(ddl, "이메일이 'gmail.com'으로 끝나는 사용자 수는?", "chat", plain.tokenizer)
     untouched = plain.generate([prompt], GenerationParams(max_new_tokens=24))[0].text

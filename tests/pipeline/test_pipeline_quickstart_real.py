@@ -67,4 +67,4 @@ def test_quickstart_default_model_trains_lora_and_generates_with_llama_cpp(tmp_p
     assert set(summary["results"]) == {"qwen2.5-coder-0.5b (base)", "qwen2.5-coder-0.5b + LoRA"}
     assert summary["backends"] == {"base": "llamacpp", "finetuned": "llamacpp"}
     assert summary["prompt_format"] == "chat"
-    assert (out / "train" / "adapter" / "adapter.gguf").exists()
+    assert list((out / "train" / "adapter").glob("adapter.*.gguf"))
