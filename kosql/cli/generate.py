@@ -46,8 +46,8 @@ from kosql.prompts import PROMPT_FORMATS
                    "temperature 0.7 instead). Uses the DDL only, never the database's rows.")
 @click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
 @click.option("--out", "out", required=True,
-              help="Predictions JSONL to write (resumed when it exists and was made with the same model, "
-                   "adapter, prompt format and decoding; never the --data file).")
+              help="Predictions JSONL to write (resumed when it exists and was made for the same dataset with "
+                   "the same model, adapter, prompt format and decoding; never the --data file).")
 def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str | None, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
             base_url: str | None, api_key_env: str | None, endpoint: str | None, rpm: float | None,
@@ -59,7 +59,7 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     from kosql.data.save import refuse_overwrite
     from kosql.models.base import GenerationParams
     from kosql.models.registry import load_backend, resolve_kind
-    from kosql.models.runner import generate_predictions, is_failed, repair_summary
+    from kosql.models.runner import dataset_record, generate_predictions, is_failed, repair_summary
     from kosql.runinfo import trained_prompt_format
 
     console = Console(stderr=True)
@@ -71,6 +71,7 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
         raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
     refuse_overwrite([out], [resolve_source(data, "test")], "--out")
     examples = load_dataset(data, "test")
+    dataset = dataset_record(examples, data)  # the whole dataset: resuming with another --limit is fine
     if limit is not None:
         examples = examples[:limit]
     opts: dict[str, object] = {}
@@ -94,7 +95,7 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     source = {"backend": backend, "adapter": os.path.abspath(adapter) if adapter else None}
     rows = generate_predictions(examples, generator, out, prompt_format=prompt_format,
                                 batch_size=batch_size, resume=not no_resume, params=params,
-                                repair_beams=repair_beams, source=source)
+                                repair_beams=repair_beams, source=source, dataset=dataset)
     seconds = time.perf_counter() - start
     tokens = sum(int(r.get("completion_tokens", 0)) for r in rows)
     failed = [r for r in rows if is_failed(r)]

@@ -6,13 +6,16 @@ by a kill is dropped on resume and that row is generated again.
 
 A row whose generation failed (the backend gave no text, e.g. an API out of retries) is stored with
 ``"status": "failed"`` and its ``error``, never as an empty answer; a rerun generates it again.
-What produced the file (model, adapter, prompt format, decoding settings, schema-check beams) is
-recorded beside it in ``<out>.meta.json``; resuming with anything else is refused.
+What produced the file (the dataset, model, adapter, prompt format, decoding settings, schema-check
+beams) is recorded beside it in ``<out>.meta.json``; resuming with anything else is refused. The
+dataset is recorded by its spec and a hash of its rows' id, question and context
+(:func:`dataset_record`), so another dataset with the same ids is not resumed as this one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -95,13 +98,36 @@ def provenance(backend: Backend, prompt_format: str, params: GenerationParams, r
     return json.loads(json.dumps(out, default=str))
 
 
+def dataset_record(examples: Sequence[Example], spec: str | None = None) -> dict[str, Any]:
+    """``{"spec", "rows", "sha256"}`` of a dataset: the hash covers each row's id, question and context
+    (not their order), so two datasets that share ids but differ in a question or a schema differ."""
+    digests = sorted(hashlib.sha256(json.dumps([e.id, e.question, e.context], ensure_ascii=False).encode())
+                     .hexdigest() for e in examples)
+    return {"spec": spec, "rows": len(digests), "sha256": hashlib.sha256("\n".join(digests).encode()).hexdigest()}
+
+
+def _shown_dataset(record: dict[str, Any]) -> str:
+    return (f"{record.get('spec') or 'a dataset'} ({record.get('rows')} rows, "
+            f"sha256 {str(record.get('sha256'))[:12]})")
+
+
+def _check_dataset(out_path: Path, before: dict[str, Any], current: dict[str, Any]) -> None:
+    """Refuse resuming predictions recorded for another dataset (by the rows' hash; the spec may differ)."""
+    was, now = before.get("dataset"), current.get("dataset")
+    if not isinstance(was, dict) or not isinstance(now, dict) or was.get("sha256") == now.get("sha256"):
+        return
+    raise UserError(f"{out_path} holds predictions for {_shown_dataset(was)}, not {_shown_dataset(now)}; "
+                    "give another --out, or --no-resume to start it afresh.")
+
+
 def check_provenance(out_path: Path, current: dict[str, Any], done: dict[str, dict[str, Any]]) -> None:
-    """Refuse to resume ``out_path`` when it was produced by something else than ``current``; record
-    ``current`` beside it otherwise."""
+    """Refuse to resume ``out_path`` when it was produced by something else than ``current`` (another
+    dataset, by its rows' hash, or other settings); record ``current`` beside it otherwise."""
     path = meta_path(out_path)
     before = read_record(path)
     if before is not None:
-        diff = first_difference(before, current)
+        _check_dataset(out_path, before, current)
+        diff = first_difference(before, current, [k for k in current if k != "dataset"])
         if diff is not None:
             key, was, now = diff
             raise UserError(f"{out_path} holds predictions made with {key}={was!r}, not {now!r}; "
@@ -183,14 +209,18 @@ def generate_predictions(
     on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
     repair_beams: int = 0,
     source: dict[str, Any] | None = None,
+    dataset: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Generate for ``examples`` into ``out_path``; returns the prediction rows in input order.
 
     With ``resume`` rows whose id is already in the file are skipped (failed ones are generated
     again); without it the file is started afresh. ``source`` adds to the record of what produced
     the file (:func:`provenance`, e.g. the adapter path); resuming a file produced otherwise is
-    refused. Pending rows are generated longest prompt first (similar lengths batch well), or, for
-    a backend with a prefix cache, in prompt order (rows on one schema batch together).
+    refused. ``dataset`` (:func:`dataset_record`; default: the record of ``examples``) names the rows'
+    dataset; give the whole dataset's record when ``examples`` is a part of it (``--limit``), so a
+    resume with another part of the same dataset is accepted. Pending rows are generated longest
+    prompt first (similar lengths batch well), or, for a backend with a prefix cache, in prompt order
+    (rows on one schema batch together).
     ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`).
     """
     if repair_beams == 1 or repair_beams < 0:
@@ -207,7 +237,8 @@ def generate_predictions(
         out.unlink(missing_ok=True)
         meta_path(out).unlink(missing_ok=True)
     done = read_existing(out) if resume else {}
-    check_provenance(out, provenance(backend, prompt_format, params, repair_beams, source), done)
+    record = {"dataset": dataset or dataset_record(examples), **(source or {})}
+    check_provenance(out, provenance(backend, prompt_format, params, repair_beams, record), done)
     retry = {i for i in ids if i in done and is_failed(done[i])}
     if retry:  # failed rows are generated again; their old lines go first (no id twice in the file)
         _drop_rows(out, retry)

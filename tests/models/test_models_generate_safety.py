@@ -11,6 +11,7 @@ import pytest
 
 from kosql.cli.main import main
 from kosql.data.rows import Example
+from kosql.errors import UserError
 from kosql.models.base import Generation, GenerationParams
 from kosql.models.openai_backend import OpenAIBackend
 from kosql.models.runner import candidate_params, generate_predictions, meta_path
@@ -84,6 +85,38 @@ def test_resume_refuses_another_model_or_decoding(tmp_path: Path, capsys: pytest
     assert "predictions of the model 'model-a'" in capsys.readouterr().err
     assert main([*base, "--model", "model-b", "--no-resume"]) == 0
     assert {r["model"] for r in _lines(out)} == {"model-b"}
+
+
+def test_resume_refuses_another_dataset_with_the_same_ids(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    data, out = _data(tmp_path / "test.jsonl"), tmp_path / "preds.jsonl"
+    other = _data(tmp_path / "other.jsonl", ["다른 질문 0", "다른 질문 1", "다른 질문 2"])  # same ids r0..r2
+    base = ["generate", "--backend", "fake", "--out", str(out)]
+    assert main([*base, "--data", str(data), "--limit", "1"]) == 0
+    meta = json.loads(meta_path(out).read_text(encoding="utf-8"))
+    assert meta["dataset"]["spec"] == str(data) and meta["dataset"]["rows"] == 3
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert main([*base, "--data", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert str(other) in err and "--no-resume" in err and len(err.strip().splitlines()) == 1
+    assert out.read_bytes() == before
+    # the same rows under another name, in another order, with another --limit resume
+    moved = tmp_path / "moved.jsonl"
+    moved.write_text("".join(reversed(data.read_text(encoding="utf-8").splitlines(keepends=True))), encoding="utf-8")
+    assert main([*base, "--data", str(moved)]) == 0
+    assert sorted(r["id"] for r in _lines(out)) == ["r0", "r1", "r2"]
+    assert main([*base, "--data", str(other), "--no-resume"]) == 0
+
+
+def test_generate_predictions_records_the_rows_it_was_given(tmp_path: Path) -> None:
+    rows = [Example(id="0", db_id="d", context="CREATE TABLE t (a INT);", question="q", answer="SELECT a FROM t;")]
+    out = tmp_path / "p.jsonl"
+    generate_predictions(rows, _Recorder(), out, progress=False)
+    commented = [Example(id="0", db_id="d", context="CREATE TABLE t (a INT COMMENT '값');", question="q",
+                         answer="SELECT a FROM t;")]
+    with pytest.raises(UserError, match="holds predictions for a dataset"):
+        generate_predictions(commented, _Recorder(), out, progress=False)
 
 
 def test_failed_requests_are_stored_failed_retried_and_scored_apart(

@@ -12,7 +12,7 @@ from kosql.data.rows import Example
 from kosql.errors import UserError
 from kosql.models.base import Backend, Generation, GenerationParams
 from kosql.models.fake import FakeBackend
-from kosql.models.runner import PRED_KEYS, generate_predictions, read_existing, repair_summary
+from kosql.models.runner import PRED_KEYS, dataset_record, generate_predictions, read_existing, repair_summary
 
 
 def _examples(n: int) -> list[Example]:
@@ -47,9 +47,10 @@ def test_writes_every_row_with_the_contract_keys(tmp_path: Path) -> None:
 
 def test_rerun_skips_done_rows(tmp_path: Path) -> None:
     out = tmp_path / "preds.jsonl"
-    generate_predictions(_examples(5), FakeBackend(), out, batch_size=2, progress=False)
+    whole = dataset_record(_examples(8))  # 5, then 8 rows of one dataset
+    generate_predictions(_examples(5), FakeBackend(), out, batch_size=2, progress=False, dataset=whole)
     backend = FakeBackend()
-    rows = generate_predictions(_examples(8), backend, out, batch_size=2, progress=False)
+    rows = generate_predictions(_examples(8), backend, out, batch_size=2, progress=False, dataset=whole)
     assert len(backend.seen) == 3  # only the 3 new rows were generated
     assert len(rows) == 8
     ids = [r["id"] for r in _lines(out)]
@@ -82,14 +83,15 @@ def test_ctrl_c_leaves_a_valid_file_and_resume_completes_exactly_once(tmp_path: 
 
 def test_line_cut_by_a_kill_is_repaired_on_resume(tmp_path: Path) -> None:
     out = tmp_path / "preds.jsonl"
-    generate_predictions(_examples(4), FakeBackend(), out, progress=False)
+    whole = dataset_record(_examples(8))  # 4, then 8 rows of one dataset
+    generate_predictions(_examples(4), FakeBackend(), out, progress=False, dataset=whole)
     with out.open("a", encoding="utf-8") as fh:
         fh.write('{"id": "r7", "pred": "SELECT * FR')  # a kill in the middle of a write
     done = read_existing(out)
     assert sorted(done) == ["r0", "r1", "r2", "r3"]
     assert out.read_text(encoding="utf-8").endswith("}\n")
     backend = FakeBackend()
-    generate_predictions(_examples(8), backend, out, progress=False)
+    generate_predictions(_examples(8), backend, out, progress=False, dataset=whole)
     ids = [r["id"] for r in _lines(out)]
     assert sorted(ids) == sorted(f"r{i}" for i in range(8)) and len(ids) == 8
 
