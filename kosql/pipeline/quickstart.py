@@ -54,6 +54,8 @@ _TRAIN_SECONDS_PER_ROW = {("qwen2.5-coder-0.5b", "lora"): 0.78, ("qwen2.5-coder-
 _GENERATE_SECONDS = {"qwen2.5-coder-0.5b": {"base": 240.0, "finetuned": 170.0},
                      "qwen2.5-coder-1.5b": {"base": 420.0, "finetuned": 260.0}}
 _COMMENTS_COST = {"train": 1.3, "base": 1.4, "finetuned": 1.4}
+# A CPU without native bf16 (AVX2 only) trains in fp32 and runs llama.cpp's kernels without AVX512.
+_NO_BF16_COST = {"train": 1.6, "base": 1.2, "finetuned": 1.2}
 
 
 @dataclass
@@ -104,9 +106,11 @@ def planned_train_rows(settings: Any) -> int:
     return math.ceil(len(rows) * t.epochs)
 
 
-def step_guesses(model: str, method: str, train_rows: int, test_rows: int, dataset: str) -> dict[str, float]:
+def step_guesses(model: str, method: str, train_rows: int, test_rows: int, dataset: str, *,
+                 native_bf16: bool = True) -> dict[str, float]:
     """First guesses of each step's seconds on 2 idle cores: generation scaled from 120 test rows,
-    training = its rows x measured seconds a row, both longer with '+comments' prompts."""
+    training = its rows x measured seconds a row, both longer with '+comments' prompts and on a CPU
+    without native bf16."""
     guess = dict(_GUESS)
     guess.update(_GENERATE_SECONDS.get(model, {}))
     for step in ("base", "finetuned"):
@@ -114,6 +118,9 @@ def step_guesses(model: str, method: str, train_rows: int, test_rows: int, datas
     guess["train"] = train_rows * _TRAIN_SECONDS_PER_ROW.get((model, method), 0.9)
     if dataset.endswith("+comments"):
         for step, factor in _COMMENTS_COST.items():
+            guess[step] *= factor
+    if not native_bf16:
+        for step, factor in _NO_BF16_COST.items():
             guess[step] *= factor
     return guess
 
@@ -124,7 +131,7 @@ def initial_guesses(opts: QuickstartOptions, settings: Any, dataset: str) -> dic
     if settings.train.max_steps <= 0:
         return dict(_GUESS)
     return step_guesses(opts.model, str(settings.model.method), planned_train_rows(settings),
-                        2 * opts.test_per_split, dataset)
+                        2 * opts.test_per_split, dataset, native_bf16=_native_bf16())
 
 
 def check_resumable(out: Path, opts: QuickstartOptions) -> None:
@@ -236,7 +243,8 @@ def data_step(plan: RunPlan, clock: _Clock, summary: dict[str, Any]) -> tuple[li
     summary["test_rows"] = splits
     clock.finish("data", t)
     train_rows = planned_train_rows(plan.train)
-    clock.guess.update(step_guesses(plan.model, plan.method, train_rows, len(test_rows), plan.dataset))
+    clock.guess.update(step_guesses(plan.model, plan.method, train_rows, len(test_rows), plan.dataset,
+                                    native_bf16=_native_bf16()))
     return test_rows, train_rows
 
 
@@ -258,7 +266,8 @@ def train_step(plan: RunPlan, train_rows: int, clock: _Clock, summary: dict[str,
     config = plan.train_config
     t = clock.start("train", f"{plan.method_label} fine-tuning ({Path(config).stem if config else 'built-in config'}, "
                              f"{train_rows} rows)")
-    run_dir, train_metrics = train_sft_run(config, plan.train_overrides, plan.folders.train)
+    run_dir, train_metrics = train_sft_run(config, plan.train_overrides, plan.folders.train,
+                                           planned_seconds=clock.guess["train"])
     summary["train"] = {"run_dir": str(run_dir), **{k: v for k, v in train_metrics.items()
                                                      if isinstance(v, int | float | str)}}
     clock.finish("train", t)
@@ -303,7 +312,29 @@ def report_step(plan: RunPlan, per_model: dict[str, list[dict[str, Any]]], clock
     return files
 
 
+def _native_bf16() -> bool:
+    from kosql.models.cpu import cpu_supports_bf16
+
+    return cpu_supports_bf16()
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _machine() -> dict[str, Any]:
+    from kosql.models.cpu import probe_cpu_bf16
+
     cores = os.cpu_count() or 0
+    bf16 = probe_cpu_bf16()
+    kind = "native bf16" if bf16.native else "no native bf16"
     return {"cores": cores, "platform": platform.platform(), "python": platform.python_version(),
-            "description": f"{cores}-core {platform.machine()} CPU, Python {platform.python_version()}"}
+            "cpu": _cpu_model(), "native_bf16": bf16.native, "bf16_reason": bf16.reason,
+            "description": f"{cores}-core {platform.machine()} CPU ({_cpu_model()}, {kind}), "
+                           f"Python {platform.python_version()}"}

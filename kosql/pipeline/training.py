@@ -10,8 +10,10 @@ from typing import Any
 from kosql.pipeline.steps import adapter_dir
 
 
-def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """Fine-tune with ``kosql train``'s machinery; returns (run folder, its metrics.json)."""
+def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Path, *,
+                  planned_seconds: float | None = None) -> tuple[Path, dict[str, Any]]:
+    """Fine-tune with ``kosql train``'s machinery; returns (run folder, its metrics.json). The training
+    re-projects its time from measured steps and compares it with ``planned_seconds``."""
     from kosql.config import load_config
     from kosql.train.config import SFTConfig
     from kosql.train.sft import train_sft
@@ -22,7 +24,8 @@ def train_sft_run(config_path: str | None, overrides: list[str], output_dir: Pat
     if metrics_path.exists() and any((folder / f).exists() for f in ("adapter_config.json", "config.json")):
         run_dir = output_dir  # finished earlier: a rerun of the same run folder reuses it
     else:
-        run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True))
+        run_dir = Path(train_sft(cfg, resume=_has_checkpoint(output_dir), progress=True,
+                                 planned_seconds=planned_seconds))
         metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
     return run_dir, metrics

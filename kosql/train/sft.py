@@ -24,6 +24,7 @@ from kosql.train.data import (
     load_rows,
     select_rows,
 )
+from kosql.train.eta import StepClock
 from kosql.train.manifest import RunFolder, append_log, make_manifest, write_json, write_run_config
 from kosql.train.modeling import (
     checkpointing_flag,
@@ -307,12 +308,32 @@ def _score_dev(run: RunFolder, logcb: _RunLogCallback, model: Any, step: int, me
     append_log(run, {"step": step, "dev_ex": res.get("ex"), "dev_rows": res.get("rows")})
 
 
+def _eta_callback(clock: StepClock) -> Any:
+    """A trainer callback feeding ``clock`` the step times (the re-projected time left)."""
+    from transformers import TrainerCallback
+
+    class Callback(TrainerCallback):  # type: ignore[misc]
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            clock.total_steps = int(state.max_steps or clock.total_steps)
+            clock.begin()
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if state.is_world_process_zero:
+                clock.step_done(int(state.global_step))
+
+    return Callback()
+
+
 def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
-              callbacks: list[Any] | None = None, echo: Printer | None = None) -> Path:
+              callbacks: list[Any] | None = None, echo: Printer | None = None,
+              planned_seconds: float | None = None) -> Path:
     """Fine-tune ``cfg.model.name`` on ``cfg.data``; returns the run folder (adapter/, metrics.json, ...).
 
     ``resume`` continues from the newest checkpoint in ``<output_dir>/checkpoints``. Extra transformers
     ``callbacks`` are passed to the trainer (tests use one to simulate an interruption).
+    The time left is re-projected from the measured steps and said after the first few; with
+    ``planned_seconds`` (a pipeline's plan for the whole training) a projection over 1.5x the plan is
+    called out with its likely cause (:mod:`kosql.train.eta`).
     """
     require_torch("Training")
     main = is_main_process()
@@ -331,8 +352,10 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     say(f"training on {len(data.records)} rows ({length_stats(data.records)['tokens']} tokens/epoch) "
         f"-> {run.root}" + (f", resuming from {ckpt.name}" if ckpt else ""))
     logcb = _RunLogCallback(run, cfg, tokenizer, data.dev_rows, say)
+    clock = StepClock(total_steps=max(cfg.train.max_steps, 1), say=say, planned_seconds=planned_seconds,
+                      precision=prec.name, planned_precision=prec.name)
     trainer = _build_trainer(cfg, run, data, tokenizer, base_path, progress=progress,
-                             callbacks=[logcb.make(), *(callbacks or [])], say=say)
+                             callbacks=[logcb.make(), _eta_callback(clock), *(callbacks or [])], say=say)
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     seconds = time.perf_counter() - t0
@@ -345,6 +368,7 @@ def train_sft(cfg: SFTConfig, *, resume: bool = False, progress: bool = True,
     trainer.model.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
     metrics = _train_metrics(trainer, result, seconds, data)
+    metrics.update(precision=prec.name, precision_reason=prec.reason, **clock.summary())
     if data.dev_rows:
         _score_dev(run, logcb, trainer.model, state.global_step, metrics, say)
     write_json(run.metrics, metrics)

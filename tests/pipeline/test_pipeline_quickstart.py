@@ -218,7 +218,9 @@ def test_a_run_follows_its_plan_and_records_the_backends(tmp_path: Path, monkeyp
         loaded.append((kind, model, adapter))
         return Scripted()
 
-    def fake_train(config: str | None, overrides: list[str], out: Path) -> tuple[Path, dict[str, object]]:
+    def fake_train(config: str | None, overrides: list[str], out: Path, *,
+                   planned_seconds: float | None = None) -> tuple[Path, dict[str, object]]:
+        assert planned_seconds and planned_seconds > 0  # the training compares its measured time with the plan
         assert "model.name=smollm2-135m" in overrides and f"data.train={data}" in overrides
         (out / "adapter").mkdir(parents=True)
         (out / "adapter" / "adapter_config.json").write_text("{}", encoding="utf-8")
