@@ -33,3 +33,9 @@ def test_inference_does_not_import_training_code() -> None:
              PACKAGE / "cli" / "generate.py", PACKAGE / "cli" / "eval.py", PACKAGE / "runinfo.py",
              PACKAGE / "pipeline" / "steps.py", PACKAGE / "pipeline" / "plan.py"]
     assert _offenders(files, "kosql.train") == []
+
+
+def test_the_sql_layer_is_pure() -> None:
+    """kosql.sql (parsing, normalising, comparing, guarding SQL) reads no database and no dataset."""
+    files = sorted((PACKAGE / "sql").rglob("*.py"))
+    assert _offenders(files, "kosql.db") + _offenders(files, "kosql.data") == []

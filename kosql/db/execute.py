@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kosql.sql.guard_functions import SQLITE_READ_FUNCTIONS
+
 ERROR_KINDS: tuple[str, ...] = (
     "syntax", "unknown_table", "unknown_column", "runtime", "timeout", "forbidden",
     "multiple_statements",
@@ -56,21 +58,7 @@ MAX_LENGTH = 10_000_000
 _PROGRESS_STEPS = 2000
 _CACHE_SIZE = 32
 
-ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
-    """
-    abs char coalesce concat concat_ws format printf glob hex ifnull iif instr length like likelihood
-    likely lower ltrim max min nullif octet_length quote random replace round rtrim sign soundex substr
-    substring trim typeof unhex unicode unlikely upper
-    avg count group_concat string_agg sum total median
-    date time datetime julianday unixepoch strftime timediff current_date current_time current_timestamp
-    acos acosh asin asinh atan atan2 atanh ceil ceiling cos cosh degrees exp floor ln log log10 log2
-    mod pi pow power radians sin sinh sqrt tan tanh trunc
-    row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value nth_value
-    json json_array json_array_length json_extract json_insert json_object json_patch json_quote
-    json_remove json_replace json_set json_type json_valid json_group_array json_group_object
-    json_each json_tree -> ->>
-    """.split()
-)
+ALLOWED_FUNCTIONS: frozenset[str] = SQLITE_READ_FUNCTIONS  # the functions the authorizer lets a query call
 
 _ALLOWED_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ})
 _SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)

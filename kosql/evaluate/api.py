@@ -174,8 +174,8 @@ def score_row(example: Example, pred_sql: str, *, testsuite: str | bool = "auto"
             row["category"] = ("empty_prediction" if not pred_sql.strip() else
                                "forbidden" if is_forbidden(pred_sql) else "unscored")
         if em:
+            from kosql.evaluate.em_schema import spider_schema_from_ddl
             from kosql.sql.exact_match import exact_set_match, exact_string_match
-            from kosql.sql.spider_match import spider_schema_from_ddl
 
             em_schema = spider_schema_from_ddl(example.context) if example.context.strip() else None
             row["em"] = exact_set_match(example.answer, pred_sql, schema=em_schema)

@@ -226,7 +226,7 @@ def exact_set_match(gold_sql: str, pred_sql: str, *, ignore_values: bool = True,
                     schema: SpiderSchema | None = None) -> bool:
     """Exact set match of ``pred_sql`` against ``gold_sql`` (False if either fails): the official
     Spider rules when the gold query is in Spider's grammar, else kosql's clause sets. ``schema``
-    (:func:`kosql.sql.spider_match.spider_schema_from_ddl`) resolves unqualified columns, maps
+    (:func:`kosql.evaluate.em_schema.spider_schema_from_ddl`) resolves unqualified columns, maps
     foreign keys and tells double-quoted columns from strings, as the official evaluator does."""
     if not pred_sql or not pred_sql.strip():
         return False

@@ -11,7 +11,23 @@ class is in :data:`ALLOWED_FUNCTION_CLASSES`; an ``Anonymous`` call when its nam
 
 from __future__ import annotations
 
-from kosql.db.execute import ALLOWED_FUNCTIONS as SQLITE_READ_FUNCTIONS
+# SQLite functions that only read: the guard allows them, and kosql.db.execute's authorizer lets a query
+# call these (and nothing else).
+SQLITE_READ_FUNCTIONS: frozenset[str] = frozenset(
+    """
+    abs char coalesce concat concat_ws format printf glob hex ifnull iif instr length like likelihood
+    likely lower ltrim max min nullif octet_length quote random replace round rtrim sign soundex substr
+    substring trim typeof unhex unicode unlikely upper
+    avg count group_concat string_agg sum total median
+    date time datetime julianday unixepoch strftime timediff current_date current_time current_timestamp
+    acos acosh asin asinh atan atan2 atanh ceil ceiling cos cosh degrees exp floor ln log log10 log2
+    mod pi pow power radians sin sinh sqrt tan tanh trunc
+    row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value nth_value
+    json json_array json_array_length json_extract json_insert json_object json_patch json_quote
+    json_remove json_replace json_set json_type json_valid json_group_array json_group_object
+    json_each json_tree -> ->>
+    """.split()
+)
 
 # Typed sqlglot function nodes with no side effect (aggregates, windows, strings, dates, maths).
 ALLOWED_FUNCTION_CLASSES: frozenset[str] = frozenset(

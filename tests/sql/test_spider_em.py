@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from kosql.evaluate.em_schema import spider_schema_from_ddl
 from kosql.sql.exact_match import exact_set_match
-from kosql.sql.spider_match import SpiderSchema, spider_schema_from_ddl, spider_signature
+from kosql.sql.spider_match import SpiderSchema, spider_signature
 
 HERE = Path(__file__).parent
 CONCERT_SINGER = """
