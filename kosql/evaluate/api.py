@@ -280,7 +280,11 @@ def evaluate_predictions(examples: list[Example], predictions: dict[str, str], *
     """Score ``predictions`` (row id -> SQL; a missing id is an empty prediction) on ``examples``.
 
     ``failed`` (row id -> error): rows whose generation failed; they are not scored but get the
-    category ``generation_failed`` (left out of accuracy, counted apart from an empty answer)."""
+    category ``generation_failed`` (left out of accuracy, counted apart from an empty answer).
+    Rows sharing an id are refused (UserError naming the ids), never scored as one."""
+    from kosql.evaluate.predictions import check_unique_ids
+
+    check_unique_ids(examples)
     if failed and any(ex.id in failed for ex in examples):
         report = evaluate_predictions([ex for ex in examples if ex.id not in failed], predictions,
                                       testsuite=testsuite, k=k, timeout=timeout, workers=workers,

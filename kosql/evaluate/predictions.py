@@ -6,12 +6,15 @@ order (line *i* is the prediction for row *i*). Rows without a prediction get ``
 ``empty_prediction``). A line with ``"status": "failed"`` (``kosql generate`` could not get an answer,
 e.g. the API ran out of retries) is a generation failure, kept apart from an empty answer
 (``failed``: its error). ``kosql eval`` and ``kosql judge`` both read predictions here: a line
-without a SQL key, a SQL value that is not a string, a repeated id or more id-less lines than
-dataset rows is a UserError naming the line; no line is dropped silently.
+without a SQL key, a SQL value that is not a string, a repeated id (in the file or in the dataset)
+or more id-less lines than dataset rows is a UserError naming the line or the ids; no line is dropped
+or merged silently.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +37,25 @@ class Predictions:
     def answered(self) -> dict[str, str]:
         """The predictions that are answers (generation failures left out)."""
         return {i: sql for i, sql in self.by_id.items() if i not in self.failed}
+
+
+def repeated_ids(ids: Iterable[str | None]) -> list[str]:
+    """The ids that occur more than once, in order of first occurrence (None is no id)."""
+    counts = Counter(i for i in ids if i is not None)
+    return [i for i, n in counts.items() if n > 1]
+
+
+def _shown(ids: list[str], limit: int = 5) -> str:
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(repr(i) for i in ids[:limit]) + more
+
+
+def check_unique_ids(examples: Iterable[Example], what: str = "The dataset") -> None:
+    """UserError naming the ids that more than one row of ``examples`` has (they would be scored as one)."""
+    dup = repeated_ids(ex.id for ex in examples)
+    if dup:
+        raise UserError(f"{what} has more than one row with the id {_shown(dup)}; every row needs its own "
+                        "id to be scored apart.")
 
 
 def gold_predictions(examples: list[Example]) -> Predictions:
@@ -59,14 +81,13 @@ def read_predictions(path: str | Path, examples: list[Example]) -> Predictions:
         raw_id = obj.get("id")
         ids.append(None if raw_id in (None, "") else str(raw_id))
         errors.append(str(obj.get("error") or "generation failed") if obj.get("status") == "failed" else None)
+    check_unique_ids(examples)
     known = [ex.id for ex in examples]
     if objs and all(i is not None for i in ids):
-        by_id: dict[str, str] = {}
-        for lineno, (i, text) in enumerate(zip(ids, texts, strict=True), start=1):
-            assert i is not None
-            if i in by_id:
-                raise UserError(f"{p}: line {lineno} repeats the id {i!r}.")
-            by_id[i] = text
+        dup = repeated_ids(ids)
+        if dup:
+            raise UserError(f"{p}: has more than one prediction for the id {_shown(dup)}; keep one line per id.")
+        by_id = {i: text for i, text in zip(ids, texts, strict=True) if i is not None}
         known_set = set(known)
         unknown = [i for i in by_id if i not in known_set]
         if by_id and len(unknown) == len(by_id):

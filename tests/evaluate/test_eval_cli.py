@@ -107,3 +107,37 @@ def test_eval_never_imports_torch(data_dir: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OK" in proc.stdout
+
+
+def _with_ids(data_dir: Path, ids: list[str]) -> Path:
+    rows = [json.loads(line) for line in (data_dir / "test.jsonl").read_text(encoding="utf-8").splitlines()]
+    path = data_dir / "dup.jsonl"
+    path.write_text("".join(json.dumps({**r, "id": i}, ensure_ascii=False) + "\n"
+                            for r, i in zip(rows, ids, strict=False)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("pred", ["gold", "ids", "order"])
+def test_dataset_rows_sharing_an_id_are_refused_not_merged(data_dir: Path, pred: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    data = _with_ids(data_dir, ["q0", "q1", "q1", "q3", "q0", "q5", "q6", "q7"])
+    pred_path = data_dir / "p.jsonl"
+    pred_path.write_text("".join(json.dumps({"sql": g} if pred == "order" else {"id": f"q{i}", "pred": g},
+                                            ensure_ascii=False) + "\n" for i, g in enumerate(GOLDS)),
+                         encoding="utf-8")
+    out = data_dir / "ev"
+    assert main(["eval", "--data", str(data), "--pred", "gold" if pred == "gold" else str(pred_path),
+                 "--out", str(out), "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "'q0', 'q1'" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_predictions_sharing_an_id_are_refused_with_the_ids(data_dir: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pred_path = data_dir / "p.jsonl"
+    ids = ["q0", "q1", "q2", "q2", "q4", "q0"]
+    pred_path.write_text("".join(json.dumps({"id": i, "pred": "SELECT 1"}) + "\n" for i in ids), encoding="utf-8")
+    assert main(["eval", "--data", str(data_dir / "test.jsonl"), "--pred", str(pred_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "'q0', 'q2'" in err and len(err.strip().splitlines()) == 1
