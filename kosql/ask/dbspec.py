@@ -14,9 +14,13 @@ def resolve_db(spec: str) -> str:
     """A SQLite path or SQLAlchemy URL for ``spec``; ``bundled:<db_id>`` is a database of the bundled
     dataset (``bundled:hr``; generated into the cache on first use)."""
     if spec.startswith(BUNDLED_DB_PREFIX):
-        from kosql.data.synth import bundled_dataset
+        from kosql.data.resolve import bundled_database_names
+        from kosql.data.synth import SIZES, bundled_dataset
 
         name = spec[len(BUNDLED_DB_PREFIX):].strip() or "hr"
+        if name.partition("+")[0] in SIZES:
+            raise UserError(f"--db {spec}: {name!r} is a bundled dataset size (for --data); --db takes a bundled "
+                            f"database name: {', '.join(bundled_database_names())}.")
         dbs = Path(bundled_dataset("small")) / "dbs"
         path = dbs / f"{name}.sqlite"
         if not path.exists():

@@ -36,8 +36,18 @@ def bundled_spec(spec: str, field_name: str) -> tuple[str, bool] | None:
     from kosql.data.synth import SIZES
 
     if size not in SIZES:
+        if size in bundled_database_names():
+            raise UserError(f"{field_name} {spec}: {size!r} is a bundled database (for --db); {field_name} takes "
+                            f"a bundled dataset size: {', '.join(SIZES)}.")
         raise UserError(f"{field_name}: bundled dataset size must be one of {', '.join(SIZES)}, not {size!r}.")
     return size, bool(plus)
+
+
+def bundled_database_names() -> list[str]:
+    """The databases of the bundled dataset (``--db bundled:<name>``), known without generating it."""
+    from kosql.data.synth.catalog2 import DOMAINS
+
+    return sorted(d.db_id for d in DOMAINS)
 
 
 def _local_source(spec: str, split: str, field_name: str) -> str | Path:
