@@ -67,6 +67,19 @@ def make_prompt(ddl: str, question: str, query: str = "") -> str:
     return SEED_PROMPT_TEMPLATE.format(ddl=ddl, question=question, query=query)
 
 
+FOLLOWUP_NOTE = ("(참고: 이전에 만든 SQL `{sql}` 은 데이터베이스에서 실패했습니다: {error}. "
+                 "실제 테이블과 컬럼: {columns}. 이 이름만 사용해 다시 작성하세요.)")
+
+
+def followup_question(question: str, sql: str, error: str, columns: dict[str, list[str]]) -> str:
+    """The question of the one retry after an unknown column or table: the question, then the failed
+    SQL, the database's error and the real columns (``{table: [column, ...]}``), in the question's slot
+    of whatever prompt format the model was trained with."""
+    listed = "; ".join(f"{table}({', '.join(cols)})" for table, cols in columns.items())
+    note = FOLLOWUP_NOTE.format(sql=" ".join(sql.split()), error=" ".join(str(error).split()), columns=listed)
+    return f"{question}\n    {note}"
+
+
 def make_training_text(ddl: str, question: str, answer: str, eos_token: str = "") -> str:
     """Training text: prompt + answer + EOS (the EOS teaches the model to stop)."""
     return make_prompt(ddl, question, answer) + eos_token
