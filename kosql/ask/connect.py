@@ -15,47 +15,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
+from kosql.ask.dbtypes import Connector, PlanInfo
 from kosql.data.schema import Schema
 from kosql.db.execute import ExecResult, execute_on_connection, open_readonly
 from kosql.errors import UserError
 
-
-@dataclass
-class PlanInfo:
-    """What a database's planner says about a query, before it runs."""
-
-    kind: str  # "sqlite" | "postgres"
-    total_cost: float | None = None
-    plan_rows: float | None = None
-    full_scans: list[str] = field(default_factory=list)  # tables read by a full/sequential scan
-    table_rows: dict[str, int] = field(default_factory=dict)  # size of each scanned table
-    writes: bool = False  # a ModifyTable node (PostgreSQL)
-    error: str | None = None  # the planner refused the query
-    raw: Any = None
-
-
-class Connector(Protocol):
-    """A read-only database connection factory (safe to call from several threads)."""
-
-    dialect: str  # the sqlglot dialect of the database's SQL
-    url: str  # for messages (no password)
-
-    def schema(self) -> Schema: ...
-
-    def plan(self, sql: str, *, timeout: float) -> PlanInfo: ...
-
-    def execute(self, sql: str, *, max_rows: int, timeout: float,
-                denied_columns: list[tuple[str, str]]) -> ExecResult: ...
-
-    def write_privileges(self) -> list[str]: ...
-
-    def unreadable_columns(self) -> set[tuple[str, str]]: ...
-
-    def close(self) -> None: ...
+__all__ = ["Connector", "PlanInfo", "SQLiteConnector", "is_url", "open_database"]
 
 
 def is_url(db: str) -> bool:

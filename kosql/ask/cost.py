@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kosql.ask.connect import PlanInfo
+from kosql.ask.dbtypes import PlanInfo
 from kosql.sql.guard import Policy
 
 _SCAN_RE = re.compile(r"^SCAN (?:TABLE )?(\"[^\"]+\"|\S+)")

@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any
 
-from kosql.ask.connect import PlanInfo
+from kosql.ask.dbtypes import PlanInfo
 from kosql.data.schema import Schema
 from kosql.db.execute import ExecResult
 from kosql.errors import UserError

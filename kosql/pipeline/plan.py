@@ -1,17 +1,36 @@
-"""A pipeline run's plan: the model, data, recipe, generation settings and folders of one quickstart
-run, decided and checked once before anything is written (:func:`kosql.pipeline.quickstart.plan_quickstart`)
+"""A pipeline run's options (:class:`QuickstartOptions`, what the user asked for) and plan: the model,
+data, recipe, generation settings and folders of one quickstart run, decided and checked once before anything is written (:func:`kosql.pipeline.quickstart.plan_quickstart`)
 and then read by every step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kosql.models.resolve import DEFAULT_MODEL
 from kosql.pipeline.steps import METHOD_LABELS, EvalTarget, GenerationSettings, tuned_model
 
-if TYPE_CHECKING:
-    from kosql.pipeline.quickstart import QuickstartOptions
+
+@dataclass
+class QuickstartOptions:
+    """What the quickstart runs."""
+
+    out: Path = field(metadata={"help": "Run folder."})
+    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Base model."})
+    dataset: str | None = field(default=None, metadata={"help": "Dataset spec (default: the training config's "
+                                                                 "bundled dataset, see quickstart_dataset)."})
+    test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
+    train_config: str | None = field(default=None, metadata={"help": "SFT config (default: CPU config)."})
+    method: str | None = field(default=None, metadata={"help": "Fine-tuning method: 'full' or 'lora' "
+                                                                "(default: the model's best measured one)."})
+    train_overrides: list[str] = field(default_factory=list, metadata={"help": "key=value for training."})
+    batch_size: int = field(default=16, metadata={"help": "Generation batch size."})
+    max_new_tokens: int = field(default=96, metadata={"help": "Generation length limit."})
+    seed: int = field(default=0, metadata={"help": "Seed of the test subset."})
+    skip_base: bool = field(default=False, metadata={"help": "Do not evaluate the base model."})
+    repair_beams: int = field(default=0, metadata={"help": "Schema-checked decoding of the fine-tuned model "
+                                                             "with N beams (0 = off)."})
 
 
 @dataclass(frozen=True)

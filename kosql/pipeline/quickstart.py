@@ -18,7 +18,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from rich.console import Console
 from kosql.data.resolve import check_source
 from kosql.data.rows import Example, write_jsonl
 from kosql.errors import UserError
-from kosql.models.resolve import DEFAULT_MODEL, check_model
+from kosql.models.resolve import check_model
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
-from kosql.pipeline.plan import RunFolders, RunPlan
+from kosql.pipeline.plan import QuickstartOptions, RunFolders, RunPlan
 from kosql.pipeline.steps import (
     GenerationSettings,
     default_train_config,
@@ -56,27 +56,6 @@ _GENERATE_SECONDS = {"qwen2.5-coder-0.5b": {"base": 240.0, "finetuned": 170.0},
 _COMMENTS_COST = {"train": 1.3, "base": 1.4, "finetuned": 1.4}
 # A CPU without native bf16 (AVX2 only) trains in fp32 and runs llama.cpp's kernels without AVX512.
 _NO_BF16_COST = {"train": 1.6, "base": 1.2, "finetuned": 1.2}
-
-
-@dataclass
-class QuickstartOptions:
-    """What the quickstart runs."""
-
-    out: Path = field(metadata={"help": "Run folder."})
-    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Base model."})
-    dataset: str | None = field(default=None, metadata={"help": "Dataset spec (default: the training config's "
-                                                                 "bundled dataset, see quickstart_dataset)."})
-    test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
-    train_config: str | None = field(default=None, metadata={"help": "SFT config (default: CPU config)."})
-    method: str | None = field(default=None, metadata={"help": "Fine-tuning method: 'full' or 'lora' "
-                                                                "(default: the model's best measured one)."})
-    train_overrides: list[str] = field(default_factory=list, metadata={"help": "key=value for training."})
-    batch_size: int = field(default=16, metadata={"help": "Generation batch size."})
-    max_new_tokens: int = field(default=96, metadata={"help": "Generation length limit."})
-    seed: int = field(default=0, metadata={"help": "Seed of the test subset."})
-    skip_base: bool = field(default=False, metadata={"help": "Do not evaluate the base model."})
-    repair_beams: int = field(default=0, metadata={"help": "Schema-checked decoding of the fine-tuned model "
-                                                             "with N beams (0 = off)."})
 
 
 def quickstart_dataset(config: str | None, overrides: list[str]) -> str:
