@@ -1,0 +1,1 @@
+"""Evaluation data the benchmarks build or read (never used for training)."""
