@@ -9,15 +9,14 @@ SQLite stores no comments; :func:`merge_comments` copies them from a DDL file of
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from kosql.data.schema import Column, ForeignKey, Schema, Table, parse_schema, quote_literal
+from kosql.data import ddl_render
+from kosql.data.schema import Column, ForeignKey, Schema, Table, parse_schema
 from kosql.errors import UserError
 
 _TYPE_NAMES = {"INTEGER": "INT", "DOUBLE PRECISION": "DOUBLE", "CHARACTER VARYING": "VARCHAR",
                "TIMESTAMP WITHOUT TIME ZONE": "DATETIME", "TIMESTAMP": "DATETIME"}
-_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _kind(type_name: str) -> str:
@@ -67,36 +66,15 @@ def _table(insp: Any, name: str, schema_name: str | None) -> Table:
     return Table(name=name, columns=columns, primary_key=pk, foreign_keys=fks, comment=comment)
 
 
-def _ident(name: str) -> str:
-    return name if _SIMPLE.match(name) else '"' + name.replace('"', '""') + '"'
-
-
 def render_table(table: Table) -> str:
-    """One ``CREATE TABLE`` statement for ``table`` in the training data's flavour."""
-    single_pk = len(table.primary_key) == 1
-    lines = []
-    for col in table.columns:
-        line = f"  {_ident(col.name)} {col.raw_type or col.kind.upper()}"
-        if single_pk and col.name == table.primary_key[0]:
-            line += " PRIMARY KEY"
-        elif not col.nullable:
-            line += " NOT NULL"
-        if col.comment:
-            line += f" COMMENT {quote_literal(col.comment)}"
-        lines.append(line)
-    if len(table.primary_key) > 1:
-        lines.append("  PRIMARY KEY (" + ", ".join(_ident(c) for c in table.primary_key) + ")")
-    for fk in table.foreign_keys:
-        lines.append(f"  FOREIGN KEY ({', '.join(_ident(c) for c in fk.columns)}) REFERENCES "
-                     f"{_ident(fk.ref_table)}({', '.join(_ident(c) for c in fk.ref_columns)})")
-    tail = f" COMMENT={quote_literal(table.comment)}" if table.comment else ""
-    return f"CREATE TABLE {_ident(table.name)} (\n" + ",\n".join(lines) + f"\n){tail};"
+    """One ``CREATE TABLE`` statement for ``table`` in the training data's flavour
+    (:func:`kosql.data.ddl_render.render_table`, flavour ``prompt``)."""
+    return ddl_render.render_table(table, "prompt")
 
 
 def render_ddl(schema: Schema, tables: list[str] | None = None) -> str:
     """DDL of ``tables`` (all tables when None), one statement per table, newline separated."""
-    names = list(schema.tables) if tables is None else tables
-    return "\n".join(render_table(schema.tables[n]) for n in names if n in schema.tables)
+    return ddl_render.render_schema(schema, "prompt", tables)
 
 
 def merge_comments(schema: Schema, ddl: str) -> int:

@@ -7,7 +7,8 @@ written with braces, SQLite's typeless columns) into typed dataclasses; SQLite's
 ``sqlite_*`` tables are skipped. Every column gets a normalized ``kind``:
 ``int, real, decimal, text, date, datetime, time, bool, json, blob``.
 
-``to_sqlite_ddl`` writes the schema back as SQLite DDL and ``transpile_to_sqlite`` (implemented in
+The dataclasses live in :mod:`kosql.data.schema_model` (re-exported here); ``to_sqlite_ddl`` writes
+the schema back as SQLite DDL (:mod:`kosql.data.ddl_render`, the one CREATE TABLE renderer) and ``transpile_to_sqlite`` (implemented in
 :mod:`kosql.data.transpile`) turns a MySQL/PostgreSQL query into SQLite.
 """
 
@@ -15,14 +16,18 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
+from kosql.data.ddl_render import render_schema
+from kosql.data.schema_model import Column, ForeignKey, Schema, Table, quote_ident, quote_literal
 from kosql.errors import UserError
+
+__all__ = ["KINDS", "READ_DIALECTS", "Column", "ForeignKey", "Schema", "SchemaError", "Table", "parse_schema",
+           "quote_ident", "quote_literal", "to_sqlite_ddl", "transpile_to_sqlite"]
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to Command" warnings are noise here
 
@@ -51,78 +56,10 @@ for _names, _kind in (
     for _n in _names:
         _KIND_OF_TYPE[_n] = _kind
 _SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}
-_SQLITE_TYPE = {"int": "INTEGER", "real": "REAL", "decimal": "NUMERIC", "text": "TEXT", "date": "TEXT",
-                "datetime": "TEXT", "time": "TEXT", "bool": "INTEGER", "json": "TEXT", "blob": "BLOB"}
 
 
 class SchemaError(UserError):
     """The DDL cannot be turned into a schema (one sentence naming the problem)."""
-
-
-@dataclass
-class Column:
-    name: str
-    raw_type: str
-    kind: str
-    nullable: bool = True
-    primary_key: bool = False
-    autoincrement: bool = False
-    unique: bool = False
-    enum_values: list[str] = field(default_factory=list)
-    default: str | None = None
-    comment: str | None = None  # MySQL ``COMMENT '...'`` (often the column's Korean name)
-
-
-@dataclass
-class ForeignKey:
-    columns: list[str]
-    ref_table: str
-    ref_columns: list[str]
-
-
-@dataclass
-class Table:
-    name: str
-    columns: list[Column]
-    primary_key: list[str] = field(default_factory=list)
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
-    unique_sets: list[list[str]] = field(default_factory=list)
-    comment: str | None = None  # MySQL ``COMMENT='...'`` table option
-
-    def column(self, name: str) -> Column | None:
-        """The column called ``name`` (case-insensitive), or None."""
-        low = name.lower()
-        for col in self.columns:
-            if col.name.lower() == low:
-                return col
-        return None
-
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-@dataclass
-class Schema:
-    tables: dict[str, Table]
-    dialect: str | None = None
-
-    def table_names(self) -> list[str]:
-        return list(self.tables)
-
-    def table(self, name: str) -> Table | None:
-        """The table called ``name`` (case-insensitive, schema prefix ignored), or None."""
-        if name in self.tables:
-            return self.tables[name]
-        low = name.lower().split(".")[-1]
-        for tname, table in self.tables.items():
-            if tname.lower() == low:
-                return table
-        return None
-
-    def columns_of(self, table: str) -> list[str]:
-        """Column names of ``table`` (case-insensitive); empty list for an unknown table."""
-        found = self.table(table)
-        return found.column_names() if found else []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,41 +329,10 @@ def parse_schema(ddl: str, dialect: str | None = None) -> Schema:
 # SQLite DDL
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    """``text`` as an SQL string literal (single quotes doubled)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def to_sqlite_ddl(schema: Schema) -> str:
-    """SQLite DDL for ``schema`` (types by kind, keys kept, one statement per table)."""
-    statements = []
-    for table in schema.tables.values():
-        single_int_pk = (len(table.primary_key) == 1
-                         and (c := table.column(table.primary_key[0])) is not None and c.kind == "int")
-        lines = []
-        for col in table.columns:
-            line = f"{quote_ident(col.name)} {_SQLITE_TYPE.get(col.kind, 'TEXT')}"
-            if single_int_pk and col.name == table.primary_key[0]:
-                line += " PRIMARY KEY"
-            elif not col.nullable:
-                line += " NOT NULL"
-            if col.unique and not col.primary_key:
-                line += " UNIQUE"
-            lines.append(line)
-        if table.primary_key and not single_int_pk:
-            lines.append("PRIMARY KEY (" + ", ".join(quote_ident(c) for c in table.primary_key) + ")")
-        for fk in table.foreign_keys:
-            ref = schema.table(fk.ref_table)
-            if ref is None or not fk.ref_columns:
-                continue
-            lines.append("FOREIGN KEY (" + ", ".join(quote_ident(c) for c in fk.columns) + ") REFERENCES "
-                         + quote_ident(ref.name) + " (" + ", ".join(quote_ident(c) for c in fk.ref_columns) + ")")
-        statements.append(f"CREATE TABLE {quote_ident(table.name)} (\n  " + ",\n  ".join(lines) + "\n);")
-    return "\n".join(statements)
+    """SQLite DDL for ``schema`` (types by kind, keys kept, one statement per table;
+    :func:`kosql.data.ddl_render.render_schema`, flavour ``sqlite``)."""
+    return render_schema(schema, "sqlite")
 
 
 def transpile_to_sqlite(sql: str, read: str | None = None) -> str:
