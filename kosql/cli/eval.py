@@ -72,7 +72,8 @@ def print_summary(metrics: dict[str, Any], out_dir: Path | None) -> None:
               help="Predictions JSONL (keys id + pred/sql/gen_sql), or 'gold' to score gold itself.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output folder for metrics.json, per_row.jsonl, report.md/html [default: "
-                   "<pred file>.eval/ or ./eval-gold/].")
+                   "the --pred path with .eval for its extension, e.g. preds.eval/ for preds.jsonl; ./eval-gold/ "
+                   "for gold].")
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds per query.")
 @click.option("--k", "k", type=int, default=8, show_default=True,
               help="Test-suite databases per row (rows without a database).")
