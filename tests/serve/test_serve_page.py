@@ -64,10 +64,23 @@ def driver(chromium: None, tmp_path: Path) -> Iterator[Any]:
         drv.quit()
 
 
-def _wait(drv: Any, condition: Any, timeout: float = 30) -> Any:
+def _wait(drv: Any, condition: Any, timeout: float = 180, poll: float = 0.2) -> Any:
+    """Wait for ``condition``; the timeout only bounds a failure (the machine may be loaded).
+
+    An element the page replaces between two WebDriver calls (``find_element`` then ``.text``) raises
+    StaleElementReferenceException, which WebDriverWait does not retry by default: the test then
+    failed when a render landed between the two calls, more often on a busy machine. It is retried."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(drv, timeout).until(condition)
+    return WebDriverWait(drv, timeout, poll_frequency=poll,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def _attribute(drv: Any, css: str, name: str) -> str | None:
+    """``name`` of the element ``css`` selects, read in one script call (never a stale element)."""
+    return drv.execute_script("const e = document.querySelector(arguments[0]); "
+                              "return e ? e.getAttribute(arguments[1]) : null;", css, name)
 
 
 def _keep_screenshot(drv: Any, tmp_path: Path, name: str) -> Path:
@@ -126,7 +139,7 @@ def test_page_ask_chart_edit_and_feedback(driver: Any, live: Any, tmp_path: Path
         box.send_keys(YEAR_SQL)
         find(By.ID, "run").click()
         years = _query(db, YEAR_SQL)
-        _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#chart svg").get_attribute("data-kind") == "line")
+        _wait(driver, lambda d: _attribute(d, "#chart svg", "data-kind") == "line")  # the chart is replaced
         assert len(driver.find_elements(By.CSS_SELECTOR, "#result tbody tr")) == len(years)
         assert len(driver.find_elements(By.CSS_SELECTOR, "#chart circle.dot")) == len(years)
 
@@ -153,3 +166,26 @@ def test_page_ask_chart_edit_and_feedback(driver: Any, live: Any, tmp_path: Path
         assert not logs, logs  # no script errors, no blocked resources
         shot = _keep_screenshot(driver, tmp_path, "serve_page.png")
         assert shot.stat().st_size > 10_000
+
+
+def test_waits_survive_an_element_replaced_while_they_poll(driver: Any, tmp_path: Path) -> None:
+    """The page replaces #chart svg when a result renders; here it is replaced every millisecond and
+    says 'line' only after a second: polling it ~10 times must neither fail nor see a stale element."""
+    page = tmp_path / "flip.html"
+    page.write_text("""<html><body><div id="chart"></div><script>
+const start = Date.now();
+setInterval(() => {
+  const s = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  s.setAttribute("data-kind", Date.now() - start > 1000 ? "line" : "bar");
+  document.getElementById("chart").replaceChildren(s);
+}, 1);
+</script></body></html>""", encoding="utf-8")
+    driver.get(page.as_uri())
+    polls: list[str | None] = []
+
+    def is_line(d: Any) -> bool:
+        polls.append(_attribute(d, "#chart svg", "data-kind"))
+        return polls[-1] == "line"
+
+    assert _wait(driver, is_line, poll=0.1)
+    assert len(polls) >= 5 and polls[0] == "bar"
