@@ -1,16 +1,23 @@
-"""Micro-batching batches concurrent requests; a full queue answers 503 with Retry-After."""
+"""Micro-batching batches concurrent requests; a full queue answers 503 with Retry-After.
+
+No test here depends on how fast the machine is: a gated backend holds the model call until the
+test has seen the requests queue up (counted by the batcher), so what is batched is decided by the
+test, not by a race between sleeps and a loaded CPU."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
 
-from kosql.models.base import GenerationParams
+from kosql.models.base import Generation, GenerationParams
 from kosql.models.fake import FakeBackend
 from kosql.serve.batching import MicroBatcher, QueueFull
 from kosql.serve.fakes import TimedBackend
+from kosql.serve.state import ServeState
 
 
 async def _burst(url: str, n: int, path: str = "/v1/completions") -> list[httpx.Response]:
@@ -19,14 +26,54 @@ async def _burst(url: str, n: int, path: str = "/v1/completions") -> list[httpx.
                                       for i in range(n)))
 
 
+class GatedBackend:
+    """A model call that waits until the test opens the gate; records each call's batch size."""
+
+    def __init__(self, inner: FakeBackend | None = None) -> None:
+        self.inner = inner or FakeBackend()
+        self.name = self.inner.name
+        self.batch_sizes: list[int] = []
+        self.gate = threading.Event()
+        self.in_call = threading.Event()
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+        self.batch_sizes.append(len(prompts))
+        self.in_call.set()
+        assert self.gate.wait(120), "the test never opened the gate"
+        return self.inner.generate(prompts, params)
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    """Poll ``condition`` (the timeout only bounds a failure)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.01)
+
+
+def _post(client: httpx.AsyncClient, url: str, prompt: str) -> asyncio.Task[httpx.Response]:
+    return asyncio.create_task(client.post(url + "/v1/completions", json={"model": "kosql-test", "prompt": prompt}))
+
+
+async def _gated_burst(url: str, state: ServeState, backend: GatedBackend, n: int) -> list[httpx.Response]:
+    """``n`` requests sent while the first model call is held: all of them are queued (or in that
+    call) before any answer comes back."""
+    async with httpx.AsyncClient(timeout=120) as client:
+        tasks = [_post(client, url, f"q{i}") for i in range(n)]
+        await _until(lambda: state.batcher.pending == n and backend.in_call.is_set(), f"{n} prompts are queued")
+        backend.gate.set()
+        return list(await asyncio.gather(*tasks))
+
+
 def test_concurrent_requests_share_one_model_call(live):
-    backend = TimedBackend(FakeBackend(), batch_seconds=0.3)
+    backend = GatedBackend()
     with live(backend, max_batch=8, batch_window_ms=50) as (url, state):
-        responses = asyncio.run(_burst(url, 8))
+        responses = asyncio.run(_gated_burst(url, state, backend, 8))
         assert [r.status_code for r in responses] == [200] * 8
         assert sum(backend.batch_sizes) == 8
-        assert max(backend.batch_sizes) >= 4, backend.batch_sizes  # most of the burst went in one call
-        assert len(backend.batch_sizes) <= 3
+        # the first call took what had arrived; every prompt queued behind it went in one call
+        assert len(backend.batch_sizes) <= 2 and max(backend.batch_sizes) >= 4, backend.batch_sizes
         stats = httpx.get(url + "/healthz").json()["batching"]
         assert stats["prompts"] == 8 and stats["max_batch_seen"] == max(backend.batch_sizes)
 
@@ -40,20 +87,28 @@ def test_max_batch_one_is_one_at_a_time(live):
 
 
 def test_each_request_gets_its_own_answer(live):
-    backend = TimedBackend(FakeBackend(reply=lambda p: f"SELECT '{p}'"), batch_seconds=0.1)
-    with live(backend, max_batch=16, batch_window_ms=50) as (url, _):
-        responses = asyncio.run(_burst(url, 12))
+    backend = GatedBackend(FakeBackend(reply=lambda p: f"SELECT '{p}'"))
+    with live(backend, max_batch=16, batch_window_ms=50) as (url, state):
+        responses = asyncio.run(_gated_burst(url, state, backend, 12))
         assert [r.json()["choices"][0]["text"] for r in responses] == [f"SELECT 'q{i}'" for i in range(12)]
         assert max(backend.batch_sizes) > 1
 
 
 def test_full_queue_is_503_with_retry_after_and_recovers(live):
-    backend = TimedBackend(FakeBackend(), batch_seconds=0.5)
-    with live(backend, max_batch=2, max_queue=3) as (url, _):
-        responses = asyncio.run(_burst(url, 10))
-        codes = sorted(r.status_code for r in responses)
-        assert codes.count(200) >= 3 and codes.count(503) >= 1, codes
-        busy = next(r for r in responses if r.status_code == 503)
+    backend = GatedBackend()
+    with live(backend, max_batch=2, max_queue=3) as (url, state):
+        async def scenario() -> tuple[list[httpx.Response], list[httpx.Response]]:
+            async with httpx.AsyncClient(timeout=120) as client:
+                queued = [_post(client, url, f"q{i}") for i in range(3)]
+                await _until(lambda: state.batcher.pending == 3, "the queue is full")
+                refused = await asyncio.gather(*(_post(client, url, f"more{i}") for i in range(7)))
+                backend.gate.set()
+                return list(await asyncio.gather(*queued)), list(refused)
+
+        accepted, refused = asyncio.run(scenario())
+        assert [r.status_code for r in accepted] == [200] * 3
+        assert [r.status_code for r in refused] == [503] * 7
+        busy = refused[0]
         assert int(busy.headers["Retry-After"]) >= 1
         assert busy.json()["error"]["code"] == "queue_full"
         again = httpx.post(url + "/v1/completions", json={"model": "kosql-test", "prompt": "later"}, timeout=30)
@@ -61,20 +116,19 @@ def test_full_queue_is_503_with_retry_after_and_recovers(live):
 
 
 def test_generation_runs_off_the_event_loop(live):
-    backend = TimedBackend(FakeBackend(), batch_seconds=1.5)
+    backend = GatedBackend()
     with live(backend) as (url, _):
-        async def scenario() -> float:
-            async with httpx.AsyncClient(timeout=30) as client:
-                slow = asyncio.create_task(client.post(url + "/v1/completions",
-                                                       json={"model": "kosql-test", "prompt": "x"}))
-                await asyncio.sleep(0.3)
-                loop = asyncio.get_running_loop()
-                start = loop.time()
+        async def scenario() -> None:
+            async with httpx.AsyncClient(timeout=120) as client:
+                slow = _post(client, url, "x")
+                await _until(backend.in_call.is_set, "the model call has started")
+                # the model call is held until the gate opens: the server answers meanwhile
                 assert (await client.get(url + "/healthz")).status_code == 200
-                took = loop.time() - start
+                assert not backend.gate.is_set() and not slow.done()
+                backend.gate.set()
                 assert (await slow).status_code == 200
-                return took
-        assert asyncio.run(scenario()) < 1.0  # healthz answered while the model call was running
+
+        asyncio.run(scenario())
 
 
 def test_batcher_errors_reach_the_requests_and_it_keeps_running():
