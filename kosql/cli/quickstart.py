@@ -35,9 +35,14 @@ from kosql.models.resolve import DEFAULT_MODEL
 @click.option("--repair-beams", type=click.IntRange(min=0), default=0, show_default=True,
               help="Schema-checked decoding for the fine-tuned model: SQL that does not compile against "
                    "the DDL is replaced by the best of N beam candidates that does (0 = off; slower).")
+@click.option("--vote", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Execution-guided voting for the fine-tuned model: greedy plus K sampled candidates run on "
+                   "each row's database, the largest group of equal results wins (0 = off; about 1 + 0.9 K "
+                   "times the generation time). The report pairs it with greedy alone on the same rows.")
 @click.argument("overrides", nargs=-1)
 def command(out: Path | None, model: str, dataset: str | None, test_per_split: int, method: str | None,
-            train_config: str | None, batch_size: int, max_new_tokens: int, skip_base: bool, repair_beams: int, overrides: tuple[str, ...]) -> int:
+            train_config: str | None, batch_size: int, max_new_tokens: int, skip_base: bool, repair_beams: int, vote: int,
+            overrides: tuple[str, ...]) -> int:
     """Run the whole pipeline on the embedded defaults (offline, CPU) and write a report.
 
     OVERRIDES are key=value settings for the fine-tuning config, e.g. train.max_steps=100.
@@ -46,11 +51,13 @@ def command(out: Path | None, model: str, dataset: str | None, test_per_split: i
 
     if repair_beams == 1:
         raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
+    if repair_beams and vote:
+        raise click.UsageError("--vote and --repair-beams cannot be combined.")
     if out is None:
         out = Path("runs") / f"quickstart-{time.strftime('%Y%m%d-%H%M%S')}"
     opts = QuickstartOptions(out=out, model=model, dataset=dataset, test_per_split=test_per_split,
                              train_config=train_config, method=method, train_overrides=list(overrides),
                              batch_size=batch_size, max_new_tokens=max_new_tokens, skip_base=skip_base,
-                             repair_beams=repair_beams)
+                             repair_beams=repair_beams, vote=vote)
     run_quickstart(opts)
     return 0

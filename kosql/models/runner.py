@@ -210,6 +210,7 @@ def generate_predictions(
     repair_beams: int = 0,
     source: dict[str, Any] | None = None,
     dataset: dict[str, Any] | None = None,
+    vote: int = 0,
 ) -> list[dict[str, Any]]:
     """Generate for ``examples`` into ``out_path``; returns the prediction rows in input order.
 
@@ -221,10 +222,17 @@ def generate_predictions(
     resume with another part of the same dataset is accepted. Pending rows are generated longest
     prompt first (similar lengths batch well), or, for a backend with a prefix cache, in prompt order
     (rows on one schema batch together).
-    ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`).
+    ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`); ``vote`` = k > 0
+    turns on execution-guided voting over greedy + k samples (:func:`kosql.vote.rows.vote_rows`).
     """
     if repair_beams == 1 or repair_beams < 0:
         raise UserError(f"repair beams must be 0 (off) or at least 2, not {repair_beams}.")
+    if vote < 0 or (vote and repair_beams):
+        raise UserError("--vote takes k >= 0 samples and cannot be combined with --repair-beams.")
+    if vote:
+        from kosql.vote.rows import check_databases
+
+        check_databases(examples)
     out = Path(out_path)
     ids = [e.id for e in examples]
     if len(set(ids)) != len(ids):
@@ -237,7 +245,7 @@ def generate_predictions(
         out.unlink(missing_ok=True)
         meta_path(out).unlink(missing_ok=True)
     done = read_existing(out) if resume else {}
-    record = {"dataset": dataset or dataset_record(examples), **(source or {})}
+    record = {"dataset": dataset or dataset_record(examples), **(source or {}), "vote": vote}
     check_provenance(out, provenance(backend, prompt_format, params, repair_beams, record), done)
     retry = {i for i in ids if i in done and is_failed(done[i])}
     if retry:  # failed rows are generated again; their old lines go first (no id twice in the file)
@@ -260,6 +268,11 @@ def generate_predictions(
             if repair_beams:
                 repair_rows(rows, [pending[i] for i in idx], [prompts[i] for i in idx], backend, params,
                             repair_beams)
+            if vote:
+                from kosql.vote.rows import vote_rows
+
+                vote_rows(rows, [pending[i] for i in idx], [prompts[i] for i in idx], backend, params, vote,
+                          make_prompt=lambda ex: build_prompts([ex], backend, prompt_format)[0])
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 fh.flush()

@@ -31,6 +31,8 @@ class QuickstartOptions:
     skip_base: bool = field(default=False, metadata={"help": "Do not evaluate the base model."})
     repair_beams: int = field(default=0, metadata={"help": "Schema-checked decoding of the fine-tuned model "
                                                              "with N beams (0 = off)."})
+    vote: int = field(default=0, metadata={"help": "Execution-guided voting of the fine-tuned model over greedy + "
+                                                   "K samples (0 = off); the report pairs it with greedy alone."})
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ class RunPlan:
         return EvalTarget(self.model, backend=self.backend, prompt_format=self.prompt_format, label="base")
 
     def base_generation(self) -> GenerationSettings:
-        """The base model's generation settings: the run's, without the schema check (the fine-tuned model's)."""
-        return replace(self.generation, repair_beams=0)
+        """The base model's generation settings: the run's, without the schema check and the vote (the
+        fine-tuned model's)."""
+        return replace(self.generation, repair_beams=0, vote=0)
 
     def finetuned_target(self, run_dir: Path) -> EvalTarget:
         """What generates after training in ``run_dir``: the base model + its LoRA adapter, or the fully

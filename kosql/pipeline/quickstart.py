@@ -25,7 +25,7 @@ from typing import Any
 from rich.console import Console
 
 from kosql.data.resolve import check_source
-from kosql.data.rows import Example, write_jsonl
+from kosql.data.rows import Example, iter_jsonl, write_jsonl
 from kosql.errors import UserError
 from kosql.models.resolve import check_model
 from kosql.pipeline.compare import compare, print_comparison, write_comparison
@@ -53,6 +53,8 @@ _TRAIN_SECONDS_PER_ROW = {("qwen2.5-coder-0.5b", "lora"): 0.78, ("qwen2.5-coder-
 # Generation seconds for 120 test rows where a model differs from the defaults above (llama.cpp, 2 idle cores).
 _GENERATE_SECONDS = {"qwen2.5-coder-0.5b": {"base": 240.0, "finetuned": 170.0},
                      "qwen2.5-coder-1.5b": {"base": 420.0, "finetuned": 260.0}}
+# --vote k: each sample costs about one more generation of the row, plus running the candidates.
+VOTE_COST_PER_SAMPLE = 0.9
 _COMMENTS_COST = {"train": 1.3, "base": 1.4, "finetuned": 1.4}
 # A CPU without native bf16 (AVX2 only) trains in fp32 and runs llama.cpp's kernels without AVX512.
 _NO_BF16_COST = {"train": 1.6, "base": 1.2, "finetuned": 1.2}
@@ -68,7 +70,7 @@ def quickstart_dataset(config: str | None, overrides: list[str]) -> str:
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
 _RUN_DEFINING = ("model", "dataset", "test_per_split", "train_config", "method", "train_overrides", "max_new_tokens",
-                 "seed", "repair_beams")
+                 "seed", "repair_beams", "vote")
 
 
 def planned_train_rows(settings: Any) -> int:
@@ -179,7 +181,7 @@ def plan_quickstart(opts: QuickstartOptions) -> RunPlan:
                    test_per_split=opts.test_per_split, seed=opts.seed, train_config=config,
                    train_overrides=overrides, train=settings,
                    generation=GenerationSettings(batch_size=opts.batch_size, max_new_tokens=opts.max_new_tokens,
-                                                 repair_beams=opts.repair_beams),
+                                                 repair_beams=opts.repair_beams, vote=opts.vote),
                    folders=RunFolders(opts.out), skip_base=opts.skip_base, options=opts)
 
 
@@ -213,6 +215,10 @@ def data_step(plan: RunPlan, clock: _Clock, summary: dict[str, Any]) -> tuple[li
     t = clock.start("data", "bundled dataset and test subset")
     test_rows = pick_test_rows(load_split(plan.dataset, "test.jsonl", field_name="--data"), plan.test_per_split,
                                plan.seed)
+    if plan.generation.vote:  # every candidate runs on the row's database: refused now, not after training
+        from kosql.vote.rows import check_databases
+
+        check_databases(test_rows)
     write_jsonl(plan.folders.test_rows, test_rows)
     splits: dict[str, int] = {}
     for r in test_rows:
@@ -242,6 +248,7 @@ def train_step(plan: RunPlan, train_rows: int, clock: _Clock, summary: dict[str,
     """Fine-tuning with the plan's config and overrides (``train/``, resumed or reused on a rerun)."""
     if plan.generation.repair_beams:  # measured: 4 beams for the ~50 % of rows that fail the check, 2.2x the time
         clock.guess["finetuned"] *= 1.0 + 0.3 * plan.generation.repair_beams
+    clock.guess["finetuned"] *= 1.0 + VOTE_COST_PER_SAMPLE * plan.generation.vote
     config = plan.train_config
     t = clock.start("train", f"{plan.method_label} fine-tuning ({Path(config).stem if config else 'built-in config'}, "
                              f"{train_rows} rows)")
@@ -267,6 +274,11 @@ def finetuned_step(plan: RunPlan, test_rows: list[Example], run_dir: Path, clock
         per_model[f"{name} + schema check"] = tuned.rows
         checked, replaced = tuned.repair_counts or (0, 0)
         summary["schema_check"] = {"beams": plan.generation.repair_beams, "checked": checked, "replaced": replaced}
+    if plan.generation.vote:
+        from kosql.vote.rows import vote_counts
+
+        per_model[f"{name} + vote {plan.generation.vote}"] = tuned.rows
+        summary["vote"] = vote_counts(list(iter_jsonl(tuned.preds_path)))
     clock.finish("finetuned", t)
     return per_model
 

@@ -48,7 +48,7 @@ class EvalOutcome:
     metrics: dict[str, Any]
     gen_seconds: float
     completion_tokens: int
-    greedy_rows: list[dict[str, Any]] | None = None  # with repair_beams: scores of the greedy SQL alone
+    greedy_rows: list[dict[str, Any]] | None = None  # with repair_beams or vote: scores of the greedy SQL alone
     repair_counts: tuple[int, int] | None = None  # with repair_beams: (failed the check, replaced)
 
 
@@ -59,6 +59,7 @@ class GenerationSettings:
     batch_size: int = 16
     max_new_tokens: int = 96
     repair_beams: int = 0  # schema-checked decoding with N beams (0 = off)
+    vote: int = 0  # execution-guided voting over greedy + k samples (0 = off; kosql.vote)
     timeout: float = 5.0  # seconds per SQL execution when scoring
     testsuite: str = "always"
 
@@ -99,7 +100,7 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, target: EvalTarget
     params = GenerationParams(max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
     preds = generate_predictions(list(rows), backend, preds_path, prompt_format=target.resolved_prompt_format(),
                                  batch_size=s.batch_size, params=params, resume=True, progress=True,
-                                 repair_beams=s.repair_beams,
+                                 repair_beams=s.repair_beams, vote=s.vote,
                                  source={"backend": target.backend, "adapter": target.adapter})
     del backend
     pred_map = {str(p["id"]): str(p.get("pred") or "") for p in preds}
@@ -112,20 +113,21 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, target: EvalTarget
                           metrics=dict(report.metrics),
                           gen_seconds=sum(float(p.get("seconds") or 0.0) for p in preds),
                           completion_tokens=sum(int(p.get("completion_tokens") or 0) for p in preds))
-    if s.repair_beams:
+    if s.repair_beams or s.vote:
         _score_greedy(rows, preds, out_dir, s, outcome)
     return outcome
 
 
 def _score_greedy(rows: Sequence[Example], preds: list[dict[str, Any]], out_dir: Path, settings: GenerationSettings,
                   outcome: EvalOutcome) -> None:
-    """With the schema check on: score each row's greedy SQL alone (the same run without the check)
-    into ``eval-greedy/`` and ``outcome.greedy_rows``, and count the checked and replaced rows."""
+    """With the schema check or the vote on: score each row's greedy SQL alone (the same run without
+    them) into ``eval-greedy/`` and ``outcome.greedy_rows``, and count the checked and replaced rows."""
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
     from kosql.models.runner import repair_counts
 
     outcome.repair_counts = repair_counts(preds)
-    greedy = {str(p["id"]): str((p.get("repair") or {}).get("greedy", p.get("pred")) or "") for p in preds}
+    greedy = {str(p["id"]): str((p.get("repair") or p.get("vote") or {}).get("greedy", p.get("pred")) or "")
+              for p in preds}
     report = evaluate_predictions(list(rows), greedy, timeout=settings.timeout, progress=False,
                                   testsuite=settings.testsuite)
     write_eval_outputs(report, out_dir / "eval-greedy")

@@ -65,3 +65,16 @@ def test_row_order_counts_only_when_both_queries_order() -> None:
     assert len(ordered.groups) == 2 and ordered.winner == 0 and ordered.share == 0.5
     loose = vote([_cand("SELECT v FROM t ORDER BY v", asc, greedy=True), _cand("SELECT v FROM t", desc)])
     assert loose.groups == ((0, 1),)
+
+
+def test_the_vote_is_pure() -> None:
+    """kosql.vote.core reads no database and no file: it imports kosql.sql only."""
+    import ast
+    from pathlib import Path
+
+    import kosql.vote.core as core
+
+    tree = ast.parse(Path(core.__file__).read_text(encoding="utf-8"))
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert {m for m in modules if m.startswith("kosql")} == {"kosql.sql.compare"}

@@ -1,0 +1,48 @@
+"""bench/voting.py: selective accuracy over the vote's share, from a predictions file and eval rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_voting", ROOT / "bench/voting.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_selective_accuracy_keeps_the_rows_at_or_above_each_share(tmp_path: Path) -> None:
+    shares = {"a": 1.0, "b": 0.8, "c": 0.4, "d": 0.4, "e": 0.2}
+    right = {"a": True, "b": True, "c": True, "d": False, "e": False}
+    preds = [{"id": i, "pred": "SELECT 1" if i != "c" else "SELECT 2",
+              "vote": {"k": 4, "share": s, "greedy_agreed": i != "c", "winner": 0, "greedy": "SELECT 1",
+                       "candidates": [{"sql": "SELECT 1", "repair": {"how": "transpiled"} if i == "a" else None}]}}
+             for i, s in shares.items()]
+    voted = [{"id": i, "ex": ok} for i, ok in right.items()]
+    greedy = [{"id": i, "ex": ok if i != "c" else False} for i, ok in right.items()]
+    bench = _load()
+    out = tmp_path / "out"
+    assert bench.main(["--pred", str(_write(tmp_path / "p.jsonl", preds)), "--eval", str(_write(tmp_path / "v.jsonl", voted)),
+                       "--greedy-eval", str(_write(tmp_path / "g.jsonl", greedy)), "--out", str(out)]) == 0
+    summary = json.loads((out / "selective_accuracy.json").read_text(encoding="utf-8"))
+    assert [(p["threshold"], p["kept"], p["ex"]) for p in summary["points"]] == [
+        (0.2, 5, 0.6), (0.4, 4, 0.75), (0.8, 2, 1.0), (1.0, 1, 1.0)]
+    assert summary["ex_voted"] == 0.6 and summary["ex_greedy"] == 0.4 and summary["changed"] == 1
+    assert summary["paired"] == {"rows": 5, "voted_only": 1, "greedy_only": 0}
+    assert summary["repaired"] == {"transpiled": 1, "retried": 0} and summary["greedy_agreed"] == 4
+    assert (out / "selective_accuracy.png").stat().st_size > 0 and "| 40% | 4 | 80.0% | 75.0% |" in (
+        out / "selective_accuracy.md").read_text(encoding="utf-8")
