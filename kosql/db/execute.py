@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kosql.db.reads import denied_read
 from kosql.sql.guard_functions import SQLITE_READ_FUNCTIONS
 
 ERROR_KINDS: tuple[str, ...] = (
@@ -154,7 +155,8 @@ def execute_on_connection(conn: sqlite3.Connection, sql: str, *, timeout: float 
     The authorizer and progress handler are installed for the call and removed afterwards.
     ``extra_functions`` extends :data:`ALLOWED_FUNCTIONS` (names of functions the caller registered);
     ``denied_columns`` are ``(table, column)`` pairs (table ``'*'``: any table) the statement may not
-    read, wherever it reads them (``forbidden``).
+    read, wherever it reads them (``forbidden``), a join's ``USING``/``NATURAL`` comparison included
+    (:func:`kosql.db.reads.denied_read`).
     """
     start = time.monotonic()
     if not sql or not sql.strip():
@@ -167,6 +169,10 @@ def execute_on_connection(conn: sqlite3.Connection, sql: str, *, timeout: float 
     authorizer = (_DEFAULT_AUTHORIZER if not extra and not denied
                   else _make_authorizer(ALLOWED_FUNCTIONS | extra, denied))
     deadline = start + max(0.0, timeout)
+    hit = denied_read(conn, sql, denied, authorizer) if denied else None
+    if hit is not None:  # a column the authorizer is not told about (JOIN ... USING, NATURAL JOIN)
+        return _fail("forbidden", f"access to {hit[0]}.{hit[1]} is prohibited (a join compares it)",
+                     time.monotonic() - start)
 
     def progress() -> int:
         return 1 if time.monotonic() > deadline else 0

@@ -54,7 +54,7 @@ ALLOWED_FUNCTION_CLASSES: frozenset[str] = frozenset(
     JSONArrayContains JSONBContains ParseJSON JSONType JSONValueArray JSONExists JSONKeys
     Array ArraySize ArrayContains ArrayToString ArrayFirst ArrayLast Explode Unnest Posexplode
     GenerateSeries ExplodingGenerateSeries GenerateDateArray Struct ToBase64 FromBase64 Uuid
-    SafeDivide Div IsNan IsInf Boolean Filter WithinGroup Window
+    SafeDivide Div IsNan IsInf Boolean Filter WithinGroup Window Exists
     """.split()
 )
 

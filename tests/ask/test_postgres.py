@@ -68,9 +68,11 @@ def test_known_bypasses_fail_at_the_connection_layer_even_for_a_role_that_can_wr
         res = _run(owner, "CREATE TABLE pwn (a int)")
         assert not res.ok, sql
     # set_config('statement_timeout', '0', false) inside the request cannot lift the request's limit
+    # (1 s): lifted, the sleep would end after 60 s without a timeout; the bound leaves a loaded
+    # machine plenty of room
     start = time.monotonic()
-    res = _run(owner, "SELECT set_config('statement_timeout', '0', false), pg_sleep(5)")
-    assert res.error_kind == "timeout" and time.monotonic() - start < 1.0 + 0.5
+    res = _run(owner, "SELECT set_config('statement_timeout', '0', false), pg_sleep(60)")
+    assert res.error_kind == "timeout" and time.monotonic() - start < 30
     res = _run(owner, "SELECT pg_sleep(5)")
     assert res.error_kind == "timeout"
     owner.close()
@@ -89,12 +91,17 @@ def test_dblink_exec_fails_for_the_read_only_role(pg: object) -> None:
 
 def test_adversarial_statements_sent_past_the_guard_change_nothing(pg: object) -> None:
     before = pg.snapshot()  # type: ignore[attr-defined]
+    ran: dict[str, list[str]] = {}
     for url in (pg.url(), pg.reader_url):  # type: ignore[attr-defined]
         connector = open_database(url)
         for sql in read_blocks(GUARD_DIR / "adversarial.sql"):
-            _run(connector, sql, timeout=0.5)
+            if _run(connector, sql, timeout=0.5).ok:  # type: ignore[attr-defined]
+                ran.setdefault(url, []).append(sql)
         connector.close()
     assert pg.snapshot() == before  # type: ignore[attr-defined]
+    # what the read-only role got to run reads no denied column (its column GRANTs leave them out)
+    read = ran.get(pg.reader_url, [])  # type: ignore[attr-defined]
+    assert all("phone" not in s.lower() and "email" not in s.lower() for s in read), read
     assert not Path("/tmp/kosql-pwn").exists() and not Path("/tmp/kosql-users.csv").exists()
 
 
@@ -112,7 +119,8 @@ def test_runaway_query_stops_within_the_time_limit(pg: object) -> None:
     asker = Asker(pg.reader_url, policy=policy, allow_expensive=True)  # type: ignore[attr-defined]
     result = asker.run_sql("runaway", RUNAWAY)
     assert result.error is not None and "time limit" in result.error
-    assert result.timings["execute"] <= policy.time_limit + 0.5
+    # stopped by the limit: unstopped, the five-way cross join runs for hours (generous for a busy machine)
+    assert result.timings["execute"] < policy.time_limit + 15
     asker.close()
 
 

@@ -1,5 +1,6 @@
-## Adversarial statements: every one must be refused by kosql's guard (tests/guard/test_adversarial.py)
-## and, sent straight to the database past the guard, must leave it unchanged (tests/ask/).
+## Adversarial statements: every one must be refused by kosql's guard (tests/guard/test_guard.py)
+## and, sent straight to the database past the guard, must leave it unchanged and read no denied
+## column (tests/ask/test_sqlite.py, tests/ask/test_postgres.py).
 ## Schema: bundled 'messenger' domain (users, chat_rooms, messages). Policy: tests/guard/policy.yaml
 ## (denied columns users.phone and users.email). Entries are separated by blank lines.
 
@@ -331,6 +332,46 @@ SELECT u FROM users u
 SELECT row_to_json(u) FROM users u
 
 SELECT to_jsonb(users) FROM users
+
+## -- denied columns through names the database folds (case, quotes), qualifiers that name no table,
+## -- USING / NATURAL joins, renamed columns, '*' inside an expression, schema-qualified names
+SELECT U.phone FROM users u
+
+SELECT U.PHONE FROM users AS u
+
+SELECT "U".phone FROM users "u"
+
+SELECT x.password_hash FROM users u
+
+SELECT USERS.email FROM users
+
+SELECT U.* FROM users u
+
+SELECT u.username FROM users u ORDER BY "U"."phone"
+
+SELECT m.content FROM messages m JOIN users u ON u.user_id = m.sender_id WHERE U.Email LIKE '%@%'
+
+SELECT username FROM users u WHERE EXISTS (SELECT 1 FROM messages m WHERE m.sender_id = U.user_id AND U.phone LIKE '010%')
+
+SELECT j.value FROM users u, json_each(U.phone) AS j
+
+SELECT a.username FROM users a JOIN users b USING (phone)
+
+SELECT a.username FROM users a NATURAL JOIN (SELECT '010-0000-0000' AS phone) AS b
+
+SELECT d FROM users AS u(a, b, c, d)
+
+SELECT concat(u.*) FROM users u
+
+SELECT (u.*)::text FROM users u
+
+SELECT count(u.*) FROM users u
+
+SELECT main.users.phone FROM main.users
+
+SELECT email FROM public.users
+
+SELECT public.upper(username) FROM users
 
 ## -- unknown syntax falls back to Command or fails to parse
 SELECT username FROM users WHERE

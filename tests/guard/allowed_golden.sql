@@ -39,3 +39,15 @@ SELECT title, rank() OVER (ORDER BY created_at) FROM chat_rooms
 
 SELECT ifnull(status_message, '-'), length(username) FROM users WHERE username LIKE '김%'
 => SELECT COALESCE(status_message, '-'), LENGTH(username) FROM users WHERE username LIKE '김%' LIMIT 50
+
+SELECT U.username FROM users u WHERE U.user_id = 3
+=> SELECT U.username FROM users AS u WHERE U.user_id = 3 LIMIT 50
+
+SELECT m.content FROM messages AS m WHERE EXISTS (SELECT 1 FROM users AS u WHERE u.user_id = m.sender_id AND U.username = 'a')
+=> SELECT m.content FROM messages AS m WHERE EXISTS(SELECT 1 FROM users AS u WHERE u.user_id = m.sender_id AND U.username = 'a') LIMIT 50
+
+SELECT a.username FROM users a JOIN users b USING (user_id)
+=> SELECT a.username FROM users AS a JOIN users AS b USING (user_id) LIMIT 50
+
+SELECT j.value FROM chat_rooms AS c, json_each(c.title) AS j
+=> SELECT j.value FROM chat_rooms AS c CROSS JOIN JSON_EACH(c.title) AS j LIMIT 50

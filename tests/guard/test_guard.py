@@ -73,6 +73,54 @@ def test_star_over_a_denied_column_can_be_expanded_without_it() -> None:
     assert not check_sql("SELECT phone FROM users", policy, schema=MESSENGER).allowed
 
 
+ISSUE_POLICY = Policy(denied_columns=["users.phone", "password_hash"])
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+@pytest.mark.parametrize("sql", ["SELECT U.phone FROM users u", "SELECT U.PHONE FROM users AS u",
+                                 'SELECT "U".phone FROM users "u"', "SELECT x.password_hash FROM users u"])
+def test_a_denied_column_is_refused_however_its_table_is_spelled(sql: str, dialect: str) -> None:
+    for schema in (None, MESSENGER):
+        verdict = check_sql(sql, ISSUE_POLICY, dialect=dialect, schema=schema)
+        assert not verdict.allowed and verdict.reason.endswith("."), verdict
+
+
+def test_identifiers_are_compared_as_the_dialect_folds_them() -> None:
+    def allowed(sql: str, dialect: str) -> bool:
+        return check_sql(sql, ISSUE_POLICY, dialect=dialect).allowed
+
+    for dialect in ("sqlite", "postgres"):
+        assert allowed("SELECT U.username FROM users u", dialect)
+        assert allowed("SELECT USERS.username FROM Users", dialect)
+    # SQLite folds quoted names too; on PostgreSQL "U" is not the alias u, so the qualifier names nothing
+    assert allowed('SELECT "U".username FROM users "u"', "sqlite")
+    reason = check_sql('SELECT "U".username FROM users "u"', ISSUE_POLICY, dialect="postgres").reason
+    assert "names a table or alias that the query does not have" in reason
+    only = Policy(allowed_tables=["users"])
+    assert check_sql('SELECT 1 FROM "USERS"', only, dialect="sqlite").allowed
+    assert not check_sql('SELECT 1 FROM "USERS"', only, dialect="postgres").allowed  # another table there
+    assert check_sql("SELECT 1 FROM USERS", only, dialect="postgres").allowed
+
+
+def test_a_policy_may_name_tables_with_their_schema() -> None:
+    policy = Policy(denied_columns=["public.users.phone"], denied_tables=["main.chat_rooms"])
+    check_policy_tables(policy, MESSENGER)
+    assert not check_sql("SELECT phone FROM users", policy).allowed
+    assert not check_sql("SELECT title FROM chat_rooms", policy).allowed
+    assert policy.denied_pairs() == [("users", "phone")]
+    assert check_sql("SELECT phone FROM main.users", Policy(), dialect="sqlite").allowed
+    assert "default schema" in check_sql("SELECT phone FROM other.users", Policy(), dialect="sqlite").reason
+    assert "default schema" in check_sql("SELECT phone FROM main.users", Policy(), dialect="postgres").reason
+
+
+def test_a_qualified_star_is_expanded_under_the_alias_as_written() -> None:
+    policy = dataclasses.replace(load_policy(POLICY), star="expand")
+    verdict = check_sql("SELECT U.* FROM users u", policy, dialect="postgres", schema=MESSENGER)
+    assert verdict.allowed, verdict.reason
+    assert verdict.sql.startswith('SELECT u."user_id", u."username", u."status_message"')
+    assert "phone" not in verdict.sql and "email" not in verdict.sql
+
+
 def test_table_lists() -> None:
     policy = Policy(allowed_tables=["messages"], denied_tables=["chat_rooms"])
     assert check_sql("SELECT content FROM messages", policy).allowed
@@ -151,6 +199,17 @@ def test_kosql_guard_cli_exit_codes_and_output() -> None:
     assert "1 allowed, 1 refused." in mixed.stderr
     js = _kosql("guard", "--json", "DROP TABLE users")
     assert js.returncode == 1 and json.loads(js.stdout)["allowed"] is False
+
+
+def test_kosql_guard_refuses_a_denied_column_behind_a_case_folded_qualifier(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("denied_columns: [users.phone, password_hash]\n", encoding="utf-8")
+    statements = ["SELECT U.phone FROM users u", "SELECT U.PHONE FROM users AS u",
+                  'SELECT "U".phone FROM users "u"', "SELECT x.password_hash FROM users u"]
+    res = _kosql("guard", "--policy", str(policy), "--dialect", "sqlite", "--json", stdin="\n".join(statements))
+    verdicts = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.returncode == 1 and [v["input"] for v in verdicts] == statements
+    assert [v["allowed"] for v in verdicts] == [False] * 4
 
 
 def test_kosql_guard_bad_input_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
