@@ -5,6 +5,8 @@ eval`` and ``kosql judge`` all name their rows with the same spec:
 
 * ``bundled:<size>`` (``bundled:<size>+comments``: Korean column/table comments in the DDL): the
   bundled synthetic dataset's ``<split>.jsonl`` (generated on first use);
+* ``bundled:varied`` (rows over a few hundred generated schemas) and ``bundled:mix`` (``small``'s
+  train rows and the varied ones interleaved): their ``test`` split is ``bundled:small``'s;
 * a folder holding ``<split>.jsonl``: that file;
 * anything else :func:`kosql.data.load.load_examples` reads (a data file, a Spider folder, a
   ``datasets.save_to_disk`` folder, ``hf:NAME``) as it is.
@@ -33,13 +35,18 @@ def bundled_spec(spec: str, field_name: str) -> tuple[str, bool] | None:
         raise UserError(f"{field_name}: unknown bundled dataset variant '+{extra}' (only '+comments').")
     if importlib.util.find_spec("kosql.data.synth") is None:
         raise UserError(f"{field_name}: the bundled dataset is not available in this install (kosql.data.synth).")
-    from kosql.data.synth import SIZES
+    from kosql.data.synth import SIZES, VARIANTS
 
+    if size in VARIANTS:
+        if plus:
+            raise UserError(f"{field_name}: 'bundled:{size}' has no '+comments' variant (its schemas mix both).")
+        return size, False
     if size not in SIZES:
         if size in bundled_database_names():
             raise UserError(f"{field_name} {spec}: {size!r} is a bundled database (for --db); {field_name} takes "
                             f"a bundled dataset size: {', '.join(SIZES)}.")
-        raise UserError(f"{field_name}: bundled dataset size must be one of {', '.join(SIZES)}, not {size!r}.")
+        raise UserError(f"{field_name}: bundled dataset size must be one of {', '.join((*SIZES, *VARIANTS))}, "
+                        f"not {size!r}.")
     return size, bool(plus)
 
 
@@ -74,9 +81,12 @@ def resolve_source(spec: str, split: str = "test", *, field_name: str = "--data"
     bundled = bundled_spec(spec, field_name)
     if bundled is None:
         return _local_source(spec, split, field_name)
-    from kosql.data.synth import bundled_dataset
+    from kosql.data.synth import VARIANTS, bundled_dataset, varied_dataset
 
-    path = Path(bundled_dataset(size=bundled[0], comments=bundled[1])) / f"{split}.jsonl"
+    if bundled[0] in VARIANTS:
+        path = Path(varied_dataset(bundled[0])) / f"{split}.jsonl"
+    else:
+        path = Path(bundled_dataset(size=bundled[0], comments=bundled[1])) / f"{split}.jsonl"
     if not path.exists():
         raise UserError(f"{field_name}: dataset file '{path}' does not exist.")
     return path

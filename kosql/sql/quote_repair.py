@@ -29,11 +29,13 @@ _WORD = re.compile(f"(?<![{_NAME_CLASS}])[A-Za-z_][A-Za-z0-9_]*(?![{_NAME_CLASS}
 
 # words that cannot be a bare identifier in SQLite or PostgreSQL (a small, common subset)
 RESERVED: frozenset[str] = frozenset("""
-all alter and any as asc between by case cast check collate column constraint create cross current_date
-current_time current_timestamp default delete desc distinct drop else end except exists false for foreign
-from full group having in index inner insert intersect into is join key left like limit natural not null
-offset on or order outer primary references right select set table then to true union unique update
-user using values when where with
+add all alter analyse analyze and any array as asc autoincrement between both by case cast check collate
+column commit constraint create cross current_date current_time current_timestamp current_user default
+deferrable delete desc distinct do drop else end escape except exists false fetch for foreign from full
+grant group having if in index inner insert intersect into is isnull join key lateral leading left like limit
+natural not nothing notnull null offset on only or order outer primary raise references returning right
+select session_user set some table then to trailing transaction true union unique update user using values
+when where window with
 """.split())
 
 
