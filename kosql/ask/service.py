@@ -82,11 +82,6 @@ class Asker:
         self._prompt_schema = _without(self.schema, self.connector.unreadable_columns(), self.policy)
         self.dialect = self.connector.dialect
 
-    @property
-    def ddl(self) -> str:
-        """The whole schema as DDL."""
-        return render_ddl(self.schema)
-
     def readable_tables(self) -> list[str]:
         """Tables the policy lets a question read (the only ones a prompt shows)."""
         p = self.policy
@@ -161,11 +156,17 @@ class Asker:
         return result
 
     def _denied_pairs(self) -> list[tuple[str, str]]:
-        out = []
-        for entry in self.policy.denied_columns:
-            t, _, c = entry.rpartition(".")
-            out.append((t or "*", c))
-        return out
+        return self.policy.denied_pairs()
+
+    def prompt_ddl(self, question: str, sql: str = "") -> str:
+        """The schema the model is given for ``question`` (the DDL :meth:`prompt` shows: the selected
+        tables, no denied or unreadable column), plus any other readable table ``sql`` reads. A saved
+        correction's ``context``: never a column the user may not see."""
+        _, tables = self.prompt(question)
+        named = _table_names(sql, self.dialect) if sql.strip() else set()
+        extra = [t for t in self.readable_tables()
+                 if t in self._prompt_schema.tables and t.lower() in named and t not in tables]
+        return self._render([*tables, *extra])
 
     def write_privileges(self) -> list[str]:
         """What the connecting role could write outside kosql (PostgreSQL); [] for SQLite."""
@@ -175,6 +176,19 @@ class Asker:
         self.connector.close()
 
 
+
+
+def _table_names(sql: str, dialect: str) -> set[str]:
+    """Lower-case names of the tables ``sql`` names (empty when it does not parse)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return set()
+    return {t.name.lower() for t in tree.find_all(exp.Table)}
 
 
 def _without(schema: Schema, unreadable: set[tuple[str, str]], policy: Policy) -> Schema:

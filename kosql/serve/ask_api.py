@@ -145,7 +145,8 @@ def ask_router(state: ServeState) -> APIRouter:
             raise APIError(400, f"This SQL is not saved: {checked.error}", code="refused_sql", param="sql")
         if state.feedback is None:
             raise APIError(400, "This server does not save feedback.", code="no_feedback_file")
-        row = feedback_row(db_id=state.db_id or "db", context=asker.ddl, question=question, sql=req.sql,
+        context = await run_in_threadpool(asker.prompt_ddl, question, req.sql)  # what the model is shown
+        row = feedback_row(db_id=state.db_id or "db", context=context, question=question, sql=req.sql,
                            kind=req.kind, model_sql=req.model_sql, db_path=state.db_path)
         await run_in_threadpool(state.feedback.append, row)
         return {"saved": True, "id": row["id"], "path": str(state.feedback.path)}

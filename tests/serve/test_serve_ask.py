@@ -119,6 +119,32 @@ def test_feedback_rows_load_as_training_data(ask_server, hr_db):
     assert check.checked == 2 and not check.failed_ids, check
 
 
+def test_a_saved_correction_holds_the_schema_the_model_is_shown_never_a_denied_column(live, hr_db, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("denied_columns: [employees.salary, email]\n", encoding="utf-8")
+    config = ServeConfig(model_id="kosql-test", feedback_path=tmp_path / "feedback.jsonl")
+    state = build_state(config, fixed_backend(DEPT_SQL), db=str(hr_db), policy=str(policy))
+    question = "부서별 직원 수"
+    with live(None, state=state) as (url, st):
+        r = httpx.post(url + "/api/feedback", json={"question": question, "sql": DEPT_SQL, "kind": "correct"})
+        assert r.status_code == 200, r.text
+        row = json.loads(st.feedback.path.read_text(encoding="utf-8"))
+    assert "CREATE TABLE employees" in row["context"] and "position" in row["context"]
+    assert "salary" not in row["context"] and "email" not in row["context"]
+    assert row["context"] in state.asker.prompt(question)[0]  # the DDL of the prompt, as the model saw it
+
+
+def test_a_correction_reading_a_table_the_prompt_left_out_adds_that_table(hr_db):
+    from kosql.ask import Asker, Policy
+
+    asker = Asker(str(hr_db), policy=Policy(denied_columns=["salary"]), prompt_budget=1)
+    _, shown = asker.prompt("부서")
+    assert "employees" not in shown  # a one-token budget keeps one table
+    context = asker.prompt_ddl("부서", "SELECT e.name FROM employees AS e WHERE e.position = 'x'")
+    assert "CREATE TABLE employees" in context and "salary" not in context
+    assert asker.prompt_ddl("부서") == asker.prompt_ddl("부서", "SELECT 1")
+
+
 def test_no_database_answers_a_clear_400(live):
     with live(fixed_backend("SELECT 1")) as (url, _):
         r = httpx.post(url + "/api/ask", json={"question": "부서"})
