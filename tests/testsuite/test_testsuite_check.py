@@ -154,8 +154,10 @@ def test_runaway_prediction_times_out() -> None:
                "SELECT COUNT(*) FROM r")
     start = time.monotonic()
     res = testsuite_check(ex(PLAYERS, gold), runaway, k=8, timeout=0.3)
-    assert time.monotonic() - start < 0.3 + 0.5
     assert res.status == "pred_error" and res.error_kind == "timeout" and res.category == "timeout"
+    # the first timeout ends the check: the prediction ran on database 0 only, not on all 8
+    assert "on database 0:" in res.detail, res.detail
+    assert time.monotonic() - start < 30  # generous: a busy machine, the databases built on first use
 
 
 def test_k_and_seed_change_the_databases() -> None:
