@@ -1,15 +1,20 @@
-"""`kosql data synth --out DIR`: generate the bundled Korean Text2SQL dataset with SQLite databases."""
+"""`kosql data synth --out DIR`: generate the bundled Korean Text2SQL dataset with SQLite databases,
+the varied dataset over generated schemas (``--varied``), or rows for your own database (``--db``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @click.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder to write train/dev/test JSONL, dbs/*.sqlite and stats.md into.")
+              help="Folder to write train/dev/test JSONL (and dbs/*.sqlite, stats.md or summary.json) into.")
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed gives identical files.")
 @click.option("--per-domain", type=int, default=None,
               help="Training rows per training domain (default: 1650 for full, 160 for small).")
@@ -20,15 +25,48 @@ import click
 @click.option("--comments", is_flag=True,
               help="Give every column and table its Korean name as a MySQL COMMENT in the DDL (as many Korean "
                    "schemas do); questions, SQL and databases stay the same.")
-def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None, comments: bool) -> int:
+@click.option("--varied", is_flag=True,
+              help="Write the varied dataset instead ('bundled:varied'): rows over a few hundred generated schemas "
+                   "in many naming styles and DDL flavours; its test split is the bundled test set.")
+@click.option("--db", default=None,
+              help="Generate rows for this database instead: a SQLite file or a PostgreSQL URL (opened read-only).")
+@click.option("--names", "names_file", default=None, type=click.Path(path_type=Path),
+              help="With --db: a glossary file, one 'column: 한국어 이름' or 'table.column: 이름' a line.")
+@click.option("--phrasings", default=3, show_default=True, help="With --db: Korean questions per query.")
+@click.option("--max-queries", type=int, default=None,
+              help="With --db: queries to keep (default: 30 a table, between 60 and 600).")
+@click.option("--timeout", default=5.0, show_default=True, help="With --db: seconds each query may run.")
+def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None, comments: bool,
+            varied: bool, db: str | None, names_file: Path | None, phrasings: int, max_queries: int | None,
+            timeout: float) -> int:
     """Generate Korean question/SQL pairs over multi-table schemas with populated SQLite databases."""
     from rich.console import Console
+
+    console = Console()
+    if db is not None:
+        return _from_database(console, db, out_dir, names_file, phrasings, seed, max_queries, timeout)
+    if names_file is not None:
+        from kosql.errors import UserError
+
+        raise UserError("--names is for --db (the Korean names of your database's tables and columns).")
+    if varied:
+        from kosql.data.synth import generate_varied
+
+        vs = generate_varied(out_dir, seed=seed, progress=console.is_terminal)
+        console.print(f"varied dataset -> {out_dir}: {vs.counts['train']} train, {vs.counts['dev']} dev rows over "
+                      f"{vs.schemas} schemas, {vs.counts['test']} test rows (the bundled test set), "
+                      f"{vs.seconds:.1f} s.")
+        return 0
+    return _bundled(console, out_dir, seed, per_domain, size, focus, comments)
+
+
+def _bundled(console: Console, out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None,
+             comments: bool) -> int:
     from rich.table import Table
 
     from kosql.data.synth import generate_dataset, parse_focus
 
     parse_focus(focus)  # fail fast on unknown tags
-    console = Console()
     summary = generate_dataset(out_dir, seed=seed, per_domain=per_domain, size=size, focus=focus,
                                progress=console.is_terminal, comments=comments)
     table = Table(title=f"kosql data synth -> {out_dir}")
@@ -40,4 +78,18 @@ def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: 
     console.print(f"{len(summary.domains)} domains ({', '.join(summary.heldout_domains)} held out), "
                   f"empty-result share {summary.empty_share * 100:.1f} %, {summary.seconds:.1f} s. "
                   f"See {out_dir / 'stats.md'}.")
+    return 0
+
+
+def _from_database(console: Console, db: str, out_dir: Path, names_file: Path | None, phrasings: int, seed: int,
+                   max_queries: int | None, timeout: float) -> int:
+    from kosql.pipeline.synth_db import read_names, synth_from_database
+
+    names = read_names(names_file) if names_file is not None else None
+    s = synth_from_database(db, out_dir, names=names, phrasings=phrasings, seed=seed, max_queries=max_queries,
+                            timeout=timeout, progress=console.is_terminal)
+    held = ", ".join(s.heldout_templates + s.heldout_tables) or "none"
+    console.print(f"{s.queries} queries over {len(s.tables)} tables -> {out_dir}: "
+                  f"{s.counts['train']} train, {s.counts['dev']} dev, {s.counts['test']} test rows "
+                  f"(test holds out: {held}), {s.seconds:.1f} s.")
     return 0

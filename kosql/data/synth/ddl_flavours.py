@@ -67,7 +67,7 @@ def render_table(gs: GSchema, table: GTable, keys: set[str], comments: bool) -> 
     notes: list[str] = []
     tails: list[str] = []
     for col in table.columns:
-        if col.pk:
+        if col.pk and not gs.spreadsheet:
             text = _pk(col, fl, rng)
         else:
             text = f"{ident(col.name, fl)} {_type(col, fl, rng)}"

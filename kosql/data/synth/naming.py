@@ -51,7 +51,7 @@ EN_KO: dict[str, str] = {
     "duration": "재생 시간", "minutes": "분", "capacity": "정원", "area": "면적", "population": "인구",
     "temperature": "기온", "station": "역", "line": "노선", "vehicle": "차량", "car": "자동차",
     "model": "모델", "brand": "브랜드", "maker": "제조사", "pet": "반려동물", "species": "종",
-    "recipe": "레시피", "calories": "칼로리", "stadium": "경기장", "venue": "장소", "location": "위치",
+    "recipe": "레시피", "username": "사용자 이름", "nickname": "닉네임", "lastname": "성", "firstname": "이름", "calories": "칼로리", "stadium": "경기장", "venue": "장소", "location": "위치",
     "place": "장소", "award": "상", "winner": "우승자", "result": "결과", "party": "정당",
     "candidate": "후보", "votes": "득표수", "district": "선거구", "tag": "태그", "url": "URL",
 }
