@@ -43,6 +43,8 @@ class AskResult:
     error: str | None = None  # a plain sentence when something failed
     tables: list[str] = field(default_factory=list)  # tables whose DDL went into the prompt
     timings: dict[str, float] = field(default_factory=dict)  # seconds
+    vote: dict[str, Any] | None = None  # with vote=k: k, share, greedy_agreed, confident, candidates (kosql.vote)
+    repair: dict[str, str] | None = None  # when the SQL was repaired: how, the SQL as written, its error
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -107,17 +109,18 @@ class Asker:
         """The SQL in a model's output (code fences, chatter and a second statement cut)."""
         return extract_sql(generated_text)
 
-    def ask(self, question: str) -> AskResult:
-        """prompt -> backend.generate -> extract -> :meth:`run_sql`."""
-        if self.backend is None:
-            raise UserError("this Asker has no model backend; pass backend= or use run_sql().")
-        text, tables = self.prompt(question)
-        start = time.monotonic()
-        generation = self.backend.generate([text], self.params)[0]
-        generate_s = time.monotonic() - start
-        result = self.run_sql(question, self.extract_sql(generation.text), tables=tables)
-        result.timings["generate"] = generate_s
-        return result
+    def ask(self, question: str, *, vote: int = 0, min_confidence: float = 0.5) -> AskResult:
+        """prompt -> backend.generate -> extract -> :meth:`run_sql`, repaired before giving up, and with
+        ``vote`` = k > 0 voted on over greedy + k samples (:func:`kosql.vote.ask.answer`)."""
+        from kosql.vote.ask import answer
+
+        return answer(self, question, vote=vote, min_confidence=min_confidence)
+
+    def prompt_columns(self) -> dict[str, list[str]]:
+        """The columns a prompt may show, by readable table (no denied or unreadable column)."""
+        readable = set(self.readable_tables())
+        return {name: [c.name for c in table.columns] for name, table in self._prompt_schema.tables.items()
+                if name in readable}
 
     def check(self, sql: str) -> Verdict:
         """The guard's verdict on ``sql`` for this database (its schema and dialect)."""

@@ -2,13 +2,16 @@
 
 All of them go through :class:`kosql.ask.Asker`, the same path as `kosql ask`: the prompt and SQL
 extraction come from it, generation from the server's micro-batcher, and the guard, cost check and
-read-only execution from ``Asker.run_sql`` (in a worker thread). ``/api/run`` re-runs SQL the user
-edited through the same guard.
+read-only execution from ``Asker.run_sql`` (in a worker thread). ``/api/ask`` answers as `kosql ask`
+does (:func:`kosql.vote.ask.answer`: repairs, and with ``--vote`` the ``vote`` field with the confidence).
+``/api/run`` re-runs SQL the user edited through the same guard.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -16,13 +19,14 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from kosql.models.base import GenerationParams
+from kosql.models.base import Generation, GenerationParams
 from kosql.prompts import STOP_STRINGS, make_prompt
 from kosql.serve.chart import chart_spec
 from kosql.serve.errors import APIError, check_api_key
 from kosql.serve.feedback import feedback_row
 from kosql.serve.state import ServeState
 from kosql.sql.extract import extract_sql
+from kosql.vote.ask import answer as answer_question
 
 
 class _Body(BaseModel):
@@ -82,6 +86,19 @@ async def _generate_sql(state: ServeState, prompt: str) -> tuple[str, float]:
     return gens[0].text, time.perf_counter() - start
 
 
+def _batched(state: ServeState, loop: asyncio.AbstractEventLoop
+             ) -> Callable[[Sequence[str], GenerationParams], list[Generation]]:
+    """Generation through the server's micro-batcher, for :func:`kosql.vote.ask.answer` in a worker thread
+    (greedy, samples and retries of concurrent questions batch together)."""
+
+    def generate(prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+        future = asyncio.run_coroutine_threadsafe(
+            state.batcher.generate(prompts, replace(params, batch_size=state.config.max_batch)), loop)
+        return future.result()
+
+    return generate
+
+
 def _answer(result: Any, extra_timings: dict[str, float] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = result.to_dict()
     if extra_timings:
@@ -117,11 +134,10 @@ def ask_router(state: ServeState) -> APIRouter:
     async def ask(req: AskRequest) -> dict[str, Any]:
         question = _question(state, req.question)
         asker = _asker(state)
-        prompt, tables = asker.prompt(question)
-        text, seconds = await _generate_sql(state, prompt)
-        answer = asker.extract_sql(text)
-        result = await run_in_threadpool(asker.run_sql, question, answer, tables=tables)
-        return _answer(result, {"generate": seconds})
+        result = await run_in_threadpool(answer_question, asker, question, vote=state.config.vote,
+                                         min_confidence=state.config.min_confidence,
+                                         generate=_batched(state, asyncio.get_running_loop()))
+        return _answer(result)
 
     @router.post("/run")
     async def run(req: RunRequest) -> dict[str, Any]:

@@ -34,6 +34,11 @@ class ServeConfig:
                                                                 "prompt: 'plain' joins their text (the format "
                                                                 "kosql models are trained on), 'template' applies "
                                                                 "the tokenizer's chat template."})
+    vote: int = field(default=0, metadata={"help": "Execution-guided voting on /api/ask: the greedy SQL plus K "
+                                                   "sampled candidates, the largest group of equal results wins "
+                                                   "and its share is the answer's confidence (0 = off)."})
+    min_confidence: float = field(default=0.5, metadata={"help": "With vote: below this share the answer is "
+                                                                 "marked not sure and the candidates are shown."})
     feedback_path: Path = field(default=Path("kosql-feedback.jsonl"),
                                 metadata={"help": "JSONL file the page's feedback buttons append to "
                                                   "(a `kosql train data.train=` file)."})
@@ -44,6 +49,8 @@ class ServeConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise UserError(f"serve.{name} must be at least 1, not {getattr(self, name)}.")
+        if self.vote < 0 or not 0.0 <= self.min_confidence <= 1.0:
+            raise UserError("serve.vote must be >= 0 and serve.min_confidence between 0 and 1.")
         if self.batch_window_ms < 0:
             raise UserError(f"serve.batch_window_ms must be >= 0, not {self.batch_window_ms}.")
         if not 0 <= self.port <= 65535:

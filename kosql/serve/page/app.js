@@ -123,13 +123,61 @@ function render(result) {
   $("cost").textContent = result.cost ? "비용 확인: " + result.cost : "";
   $("timings").textContent = timingText(result.timings || {});
   if (result.error && verdict.allowed) showError(result.error);  // a refusal is already said above
-  const hasRows = !result.error && Array.isArray(result.columns) && result.columns.length > 0;
+  const notSure = renderVote(result.vote);
+  renderRepair(result.repair);
+  // below the confidence threshold no result is shown as the answer: the candidates are listed instead
+  const hasRows = !notSure && !result.error && Array.isArray(result.columns) && result.columns.length > 0;
   $("result-box").hidden = !hasRows;
   if (!hasRows) return;
   const rows = result.rows || [];
   $("row-count").textContent = `${rows.length}행` + (result.truncated ? " (처음 일부만 보여요)" : "");
   renderTable(result.columns, rows);
   renderChart(result.chart, rows);
+}
+
+// The vote (kosql serve --vote K): "확신도 NN%", and below the threshold "확실하지 않습니다" with the
+// candidates' SQL. Returns true when the answer is not sure.
+function renderVote(vote) {
+  const box = $("confidence");
+  const list = $("candidates");
+  list.replaceChildren();
+  $("candidates-box").hidden = true;
+  box.hidden = !vote;
+  if (!vote) return false;
+  const pct = Math.round((vote.share || 0) * 100);
+  const agreed = vote.greedy_agreed ? "" : " · 첫 번째 답과 다른 답이 다수예요";
+  if (vote.confident) {
+    box.className = "sure";
+    box.textContent = `확신도 ${pct}%${agreed}`;
+    return false;
+  }
+  box.className = "unsure";
+  box.textContent = `확실하지 않습니다 (확신도 ${pct}%): 후보 SQL들이 서로 다른 결과를 냈어요.`;
+  const seen = new Set();
+  for (const c of vote.candidates || []) {
+    const sql = c.sql || "";
+    if (!sql || seen.has(sql)) continue;
+    seen.add(sql);
+    const li = document.createElement("li");
+    const tag = document.createElement("span");
+    tag.className = "votes";
+    tag.textContent = c.group === null || c.group === undefined ? "[실패]" : `[${(vote.groups || [])[c.group]}표]`;
+    li.appendChild(tag);
+    li.appendChild(document.createTextNode(sql));
+    if (c.error) li.title = c.error;
+    li.addEventListener("click", () => { $("sql").value = sql; });
+    list.appendChild(li);
+  }
+  $("candidates-box").hidden = seen.size === 0;
+  return true;
+}
+
+function renderRepair(repair) {
+  const p = $("repair");
+  p.hidden = !repair;
+  if (!repair) { p.textContent = ""; return; }
+  const how = repair.how === "transpiled" ? "이 데이터베이스의 SQL 문법으로 바꿔서" : "오류와 실제 컬럼을 알려 주고 다시 만들어서";
+  p.textContent = `처음 SQL이 실패해서 (${repair.error || ""}) ${how} 실행했어요.`;
 }
 
 function timingText(t) {
