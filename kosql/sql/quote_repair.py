@@ -1,6 +1,6 @@
 """Schema-aware identifier repair: quote the names that need quotes and spell them as the schema does.
 
-A model that has seen ``"학교/클럽 팀"`` in the DDL often writes it bare (``WHERE 학교/클럽 팀 = 'x'``,
+A model that has seen ``"출신 학교/팀"`` in the DDL often writes it bare (``WHERE 출신 학교/팀 = 'x'``,
 a syntax error), writes a camelCase column in another case (``userid``; PostgreSQL folds a bare
 name to lower case, so ``"userId"`` must be quoted there), or uses MySQL backticks.
 :func:`repair_identifiers` fixes exactly that, from the SQL text and the schema's names alone:

@@ -48,11 +48,11 @@ def test_golden(schema: dict[str, list[str]], dialect: str | None, sql: str, exp
 
 
 def test_repaired_sql_runs_on_sqlite() -> None:
-    schema = {"table_1": ["플레이어", "No.", "학교/클럽 팀", "위치"]}
+    schema = {"roster": ["선수", "No.", "출신 학교/팀", "위치"]}
     conn = sqlite3.connect(":memory:")
-    conn.execute('CREATE TABLE table_1 ("플레이어" TEXT, "No." TEXT, "학교/클럽 팀" TEXT, "위치" TEXT)')
-    conn.execute("INSERT INTO table_1 VALUES ('김민준', '7', '버틀러 CC(KS)', '가드')")
-    broken = "SELECT 위치 FROM table_1 WHERE 학교/클럽 팀 = '버틀러 CC(KS)' AND No. = '7'"
+    conn.execute('CREATE TABLE roster ("선수" TEXT, "No." TEXT, "출신 학교/팀" TEXT, "위치" TEXT)')
+    conn.execute("INSERT INTO roster VALUES ('김민준', '7', '한빛 FC(서울)', '가드')")
+    broken = "SELECT 위치 FROM roster WHERE 출신 학교/팀 = '한빛 FC(서울)' AND No. = '7'"
     with pytest.raises(sqlite3.Error):
         conn.execute(broken)
     assert conn.execute(repair_identifiers(broken, schema)).fetchall() == [("가드",)]

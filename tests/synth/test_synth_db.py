@@ -20,7 +20,7 @@ DDL = """
 CREATE TABLE "구단" ("구단 ID" INTEGER PRIMARY KEY, "구단명" TEXT, "연고지" TEXT, "창단 연도" INTEGER);
 CREATE TABLE "선수 기록" (
   "기록 번호" INTEGER PRIMARY KEY, "선수 이름" TEXT, "구단 ID" INTEGER, "포지션" TEXT,
-  "학교/클럽 팀" TEXT, "키(cm)" INTEGER, "득점" INTEGER, "데뷔일" TEXT, "비고" TEXT
+  "출신 학교/팀" TEXT, "키(cm)" INTEGER, "득점" INTEGER, "데뷔일" TEXT, "비고" TEXT
 );
 """
 
@@ -32,7 +32,7 @@ def make_db(path: Path) -> Path:
     clubs = ["서울 이글스", "부산 갈매기", "대구 라이온즈", "광주 타이거즈", "인천 비룡"]
     for i, name in enumerate(clubs, 1):
         conn.execute('INSERT INTO "구단" VALUES (?, ?, ?, ?)', (i, name, name.split()[0], 1980 + 3 * i))
-    schools = ["버틀러 CC(KS)", "한양대학교", "경희대학교", "덕수고", "충암고"]
+    schools = ["한빛 FC(서울)", "한양대학교", "경희대학교", "덕수고", "충암고"]
     for i in range(1, 61):
         conn.execute('INSERT INTO "선수 기록" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                      (i, f"선수{i:02d}", 1 + i % 4, rng.choice(["투수", "포수", "내야수", "외야수"]),
@@ -63,7 +63,7 @@ def test_every_row_runs_on_the_database_with_a_useful_result(synthesized: tuple[
     rows = [r for s in ("train", "dev", "test") for r in _rows(out, s)]
     assert len(rows) >= 100
     schema = {"구단": ["구단 ID", "구단명", "연고지", "창단 연도"],
-              "선수 기록": ["기록 번호", "선수 이름", "구단 ID", "포지션", "학교/클럽 팀", "키(cm)", "득점", "데뷔일", "비고"]}
+              "선수 기록": ["기록 번호", "선수 이름", "구단 ID", "포지션", "출신 학교/팀", "키(cm)", "득점", "데뷔일", "비고"]}
     for row in rows:
         sql = str(row["answer"])
         result = conn.execute(sql).fetchall()
@@ -73,7 +73,7 @@ def test_every_row_runs_on_the_database_with_a_useful_result(synthesized: tuple[
         assert "CREATE TABLE" in str(row["context"])
     answers = [str(r["answer"]) for r in rows]
     assert any('JOIN "구단" AS T2 ON T1."구단 ID" = T2."구단 ID"' in a for a in answers)  # the inferred key
-    assert any('"학교/클럽 팀" = ' in a for a in answers)
+    assert any('"출신 학교/팀" = ' in a for a in answers)
 
 
 def test_rows_and_lookups_follow_what_users_mean(synthesized: tuple[Path, Path]) -> None:

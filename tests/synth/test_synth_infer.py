@@ -82,7 +82,7 @@ def test_korean_names_comment_then_glossary_then_korean_identifier_then_fallback
     assert korean_of(names, "players", "position", None) == "포지션"
     assert korean_of(names, "players", "salary", None) == "연봉"  # a bare column key
     assert korean_of(names, "teams", None, None) == "구단"
-    assert korean_of({}, "선수 명단", "학교/클럽 팀", None) == "학교/클럽 팀"
+    assert korean_of({}, "선수 명단", "출신 학교/팀", None) == "출신 학교/팀"
     assert korean_of({}, "orders", "order_date", None) == "주문일"
     assert korean_of({}, "orders", None, None) == "주문"
     assert korean_of({}, "t", "xq_zz", None) == "xq zz"  # unknown words stay readable
@@ -100,7 +100,7 @@ def test_comments_of_a_live_schema_name_the_columns_in_questions() -> None:
 def test_split_words_and_styles() -> None:
     for name in ("order_date", "orderDate", "OrderDate", "ORDER_DATE"):
         assert split_words(name) == ["order", "date"]
-    assert split_words("HTTPStatus") == ["http", "status"] and split_words("학교/클럽 팀") == ["학교/클럽 팀"]
+    assert split_words("HTTPStatus") == ["http", "status"] and split_words("출신 학교/팀") == ["출신 학교/팀"]
     words = ["unit", "price"]
     assert [style_ident(words, s) for s in ("snake", "camel", "pascal", "upper", "abbrev")] == \
         ["unit_price", "unitPrice", "UnitPrice", "UNIT_PRICE", "unit_prc"]

@@ -3,7 +3,7 @@
 :func:`random_schema` combines archetypes (:mod:`kosql.data.synth.archetypes`) into a
 :class:`GSchema`: a connected group of tables (an archetype with its parents, sometimes children and
 unrelated tables), or a one- or two-table "spreadsheet" whose every column is TEXT with Korean
-headers that need double quotes (``"학교/클럽 팀"``, ``"키(cm)"``). Names follow one style per schema
+headers that need double quotes (``"출신 학교/팀"``, ``"키(cm)"``). Names follow one style per schema
 (snake_case, camelCase, PascalCase, UPPER, abbreviations, Korean), table names are singular or
 plural and drawn from each archetype's alternatives; keys are ``id`` or ``<table>_id``, foreign keys
 are declared or left for inference. Any subset of the tables is written as MySQL,
@@ -107,8 +107,8 @@ def _col_name(spec: ColSpec, style: str, rng: random.Random, korean: bool) -> tu
 def _pk_col(table_words: list[str], ko: str, style: str, rng: random.Random, korean: bool) -> GCol:
     if korean:
         name = rng.choice((f"{ko} ID", f"{ko} 번호", "번호", "ID"))
-    else:
-        name = _ident(["id"], style) if rng.random() < 0.35 else _ident(table_words + ["id"], style)
+        return GCol("id", name, name if name.startswith(ko) else f"{ko} {name}", "INT", pk=True)
+    name = _ident(["id"], style) if rng.random() < 0.35 else _ident(table_words + ["id"], style)
     return GCol("id", name, f"{ko} ID", "INT", pk=True)
 
 
@@ -225,8 +225,7 @@ def _spreadsheet(rng: random.Random, db_id: str, archs: dict[str, Archetype]) ->
         for c in t.columns:
             c.type = "TEXT"
         if rng.random() < 0.4:
-            t.name = rng.choice((f"table_{rng.randint(1, 9)}_{rng.randint(10**6, 10**8)}_{rng.randint(1, 20)}",
-                                 f"sheet{i + 1}", f"data_{rng.randint(2015, 2024)}", f"{t.ko} 데이터"))
+            t.name = rng.choice((f"export_{rng.randint(100, 99999)}", f"sheet{i + 1}", f"data_{rng.randint(2015, 2024)}", f"{t.ko} 데이터"))
         t.rows = rng.randint(12, 30)
         tables.append(t)
     _dedupe_tables(tables)

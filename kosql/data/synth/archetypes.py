@@ -73,7 +73,7 @@ HAND_WRITTEN: tuple[Archetype, ...] = (
       s("number", "jersey_number|number|no", "등번호|No.|번호", N, "int:1:99"),
       s("position", "position|pos", "포지션|위치", V, "xcat:position", adn="{v} 포지션인|{v}로 뛰는"),
       s("nationality", "nationality|country", "국적", V, "xcat:nationality", adn="{v} 국적의|{v} 출신인"),
-      s("college", "college|school", "출신 학교|학교/클럽 팀|대학", V, "xpool:university",
+      s("college", "college|school", "출신 학교|출신 학교/팀|대학", V, "xpool:university",
         adn="{v} 출신인|{v}를 나온|{v}에서 뛰던"),
       s("height", "height_cm|height", "키|신장", N, "int:165:210", suffix="(cm)"),
       s("birth", "birth_date|birthday|dob", "생년월일|생일", DT, "date:1985:2004", qword="언제"),

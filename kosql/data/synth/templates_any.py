@@ -8,7 +8,7 @@ The templates follow what users mean:
 
 - ``rows``: "…인 선수를 찾아줘 / 보여줘 / 알려줘" asks for the rows -> ``SELECT *``;
 - ``lookup``: one asked-for column of the rows that meet 1-3 conditions, each value linked to its
-  column ("버틀러 CC에서 뛰던 선수는 어떤 포지션인가요?" -> ``SELECT "위치" … WHERE "소속 팀" = …``);
+  column ("한빛 FC에서 뛰던 선수는 어떤 포지션인가요?" -> ``SELECT "위치" … WHERE "소속 팀" = …``);
   the values come from one real row, so the conditions together always match;
 - ``lookup_agg``: COUNT / MAX / MIN / SUM / AVG over the rows that meet 0-3 conditions.
 """
