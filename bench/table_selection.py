@@ -227,7 +227,6 @@ def measure_ex(model: str, backend_kind: str, n: int, budget: int) -> dict[str, 
     """Generate SQL for ``n`` bundled test rows with (a) the row's own schema and (b) the tables
     ``kosql ask`` keeps from the merged schema under ``budget``; both scored on the row's database."""
     from kosql.ask.rename import merged_to_own, rename_tables
-    from kosql.cli.ask import _prompt_format
     from kosql.evaluate.paired import paired_test
     from kosql.models.registry import load_backend, resolve_kind
     from kosql.pipeline.steps import load_split, pick_test_rows
@@ -237,7 +236,9 @@ def measure_ex(model: str, backend_kind: str, n: int, budget: int) -> dict[str, 
     rows = pick_test_rows(load_split("bundled:small"), n // 2, 0)  # the quickstart's rows at n=120
     kind = resolve_kind(backend_kind, model)
     backend = load_backend(kind, model)
-    fmt = _prompt_format(model)  # kosql ask's prompt format for the model
+    from kosql.models.prompting import default_prompt_format
+
+    fmt = default_prompt_format(model, None, backend)  # kosql ask's prompt format for the model
     prompts_a, prompts_b, kept, params = _prompts(schema, rename, rows, backend, fmt, budget)
     gens_a, sec_a = _generate(backend, prompts_a, params, "own schema")
     gens_b, sec_b = _generate(backend, prompts_b, params, "selected tables")

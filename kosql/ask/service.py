@@ -21,8 +21,8 @@ from kosql.ask.schema import merge_comments, render_ddl, schema_columns
 from kosql.ask.select import estimate_tokens, select_tables
 from kosql.data.schema import Schema
 from kosql.errors import UserError
-from kosql.models.base import Backend, GenerationParams, backend_tokenizer
-from kosql.prompts import build_prompt
+from kosql.models.base import Backend, GenerationParams
+from kosql.models.prompting import render_prompt
 from kosql.sql.extract import extract_sql
 from kosql.sql.guard import Policy, Verdict, check_policy_tables, check_sql, load_policy
 
@@ -96,13 +96,13 @@ class Asker:
         return render_ddl(self._prompt_schema, names)
 
     def prompt(self, question: str) -> tuple[str, list[str]]:
-        """(prompt text, tables kept) for ``question``: the seed prompt over the selected tables."""
+        """(prompt text, tables kept) for ``question``: the prompt in ``prompt_format`` over the selected
+        tables (:func:`kosql.models.prompting.render_prompt`)."""
         readable = [t for t in self.readable_tables() if t in self._prompt_schema.tables]
         sub = Schema({n: self._prompt_schema.tables[n] for n in readable}, self.schema.dialect)
         selection = select_tables(sub, question, self._render, budget=self.prompt_budget,
                                   count_tokens=estimate_tokens)
-        tokenizer = backend_tokenizer(self.backend) if self.backend is not None else None
-        text = build_prompt(self._render(selection.tables), question, self.prompt_format, tokenizer=tokenizer)
+        text = render_prompt(self._render(selection.tables), question, self.prompt_format, self.backend)
         return text, selection.tables
 
     def extract_sql(self, generated_text: str) -> str:

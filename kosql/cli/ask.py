@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from kosql.models.registry import BACKEND_CHOICES
-from kosql.models.resolve import DEFAULT_MODEL
+from kosql.cli.options import BackendOptions, backend_options
 
 
 @click.command(name="ask")
@@ -17,10 +16,7 @@ from kosql.models.resolve import DEFAULT_MODEL
 @click.option("--db", required=True, help="The database: a SQLite file, a SQLAlchemy URL "
                                           "(postgresql://user:password@host:port/dbname) or bundled:<name> "
                                           "(a database of the bundled dataset, e.g. bundled:hr).")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help="Model: an embedded name, a local folder or a hub id.")
-@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True)
-@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
+@backend_options()
 @click.option("--policy", "policy_path", default=None,
               help="Guard policy YAML [default: kosql's built-in policy].")
 @click.option("--allow-expensive", is_flag=True, help="Run a query even when the cost check finds it over budget.")
@@ -31,12 +27,11 @@ from kosql.models.resolve import DEFAULT_MODEL
 @click.option("--prompt-budget", type=click.IntRange(min=50), default=1500, show_default=True,
               help="Most DDL tokens in the prompt; bigger schemas are cut to the tables the question needs.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (openai backend).")
 @click.option("--show-prompt", is_flag=True, help="Print the prompt sent to the model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def command(question: str, db: str, model: str, backend: str, adapter: str | None, policy_path: str | None,
+def command(question: str, db: str, backend_options: BackendOptions, policy_path: str | None,
             allow_expensive: bool, given_sql: str | None, comments_file: str | None, prompt_budget: int,
-            max_new_tokens: int, base_url: str | None, show_prompt: bool, as_json: bool) -> int:
+            max_new_tokens: int, show_prompt: bool, as_json: bool) -> int:
     """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed."""
     from kosql.ask.dbspec import resolve_db
     from kosql.ask.service import Asker
@@ -58,8 +53,8 @@ def command(question: str, db: str, model: str, backend: str, adapter: str | Non
             _, tables = asker.prompt(question)
             result = asker.run_sql(question, given_sql, tables=tables)
         else:
-            asker.backend = _load_backend(backend, model, adapter, base_url)
-            asker.prompt_format = _prompt_format(adapter or model)
+            asker.backend = _load_backend(backend_options)
+            asker.prompt_format = backend_options.prompt_format(asker.backend)
             if show_prompt:
                 click.echo(asker.prompt(question)[0], err=True)
             result = asker.ask(question)
@@ -72,27 +67,10 @@ def command(question: str, db: str, model: str, backend: str, adapter: str | Non
     return 0 if result.error is None else 1
 
 
-def _load_backend(kind: str, model: str, adapter: str | None, base_url: str | None) -> Any:
-    from kosql.models.registry import load_backend, resolve_kind
-
-    kind = resolve_kind(kind, model, adapter, base_url)
-    opts: dict[str, Any] = {}
-    if base_url is not None:
-        if kind != "openai":
-            raise click.UsageError("--base-url works with the openai backend only.")
-        opts["base_url"] = base_url
-    click.echo(f"Loading {model} ({kind}) ...", err=True)
-    return load_backend(kind, model, adapter=adapter, **opts)
-
-
-def _prompt_format(model_or_adapter: str) -> str:
-    try:
-        from kosql.runinfo import trained_prompt_format
-    except ImportError:  # pragma: no cover
-        return "seed"
-    from kosql.models.embedded import untrained_prompt_format
-
-    return trained_prompt_format(model_or_adapter) or untrained_prompt_format(model_or_adapter)
+def _load_backend(spec: BackendOptions) -> Any:
+    spec.api_options()  # API settings given to another backend are refused before the model loads
+    click.echo(f"Loading {spec.model} ({spec.kind}) ...", err=True)
+    return spec.load()
 
 
 def _print(result: Any) -> None:

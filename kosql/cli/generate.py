@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import click
 
-from kosql.models.registry import BACKEND_CHOICES
-from kosql.models.resolve import DEFAULT_MODEL
+from kosql.cli.options import BackendOptions, backend_options
 from kosql.prompts import PROMPT_FORMATS
 
 
@@ -16,13 +16,11 @@ from kosql.prompts import PROMPT_FORMATS
 @click.option("--data", "data", required=True,
               help="Dataset with context and question: a file (JSONL/CSV/...), a folder with test.jsonl or "
                    "'bundled:<size>' (its test split).")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help="An embedded model (`kosql models list`), a local folder or a hub id.")
-@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True)
-@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model.")
+@backend_options()
 @click.option("--prompt-format", type=click.Choice(PROMPT_FORMATS), default=None,
               help="Prompt format [default: the one the --adapter (or a kosql-trained --model folder) was "
-                   "trained with, else seed].")
+                   "trained with, else the model's own: chat for the embedded Qwen models (seed on a backend "
+                   "that cannot take a chat prompt), seed for others].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
@@ -30,15 +28,6 @@ from kosql.prompts import PROMPT_FORMATS
 @click.option("--top-p", type=click.FloatRange(min=0.0, max=1.0), default=1.0, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @click.option("--load-in-4bit", is_flag=True, help="4-bit bitsandbytes loading (hf backend, CUDA only).")
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (openai backend).")
-@click.option("--api-key-env", default=None,
-              help="Environment variable with the API key (openai backend; optional for localhost).")
-@click.option("--endpoint", type=click.Choice(["chat", "completions"]), default=None,
-              help="OpenAI API flavour (openai backend) [default: chat].")
-@click.option("--rpm", type=click.FloatRange(min=0.1), default=None,
-              help="Requests per minute limit (openai backend) [default: 300].")
-@click.option("--concurrency", type=click.IntRange(min=1), default=None,
-              help="Requests in flight at most (openai backend) [default: 16].")
 @click.option("--repair-beams", type=click.IntRange(min=0), default=0, show_default=True,
               help="Schema-checked decoding: SQL that does not compile against the row's DDL (unknown "
                    "column or table, syntax error) is replaced by the best of N beam-search candidates "
@@ -48,25 +37,20 @@ from kosql.prompts import PROMPT_FORMATS
 @click.option("--out", "out", required=True,
               help="Predictions JSONL to write (resumed when it exists and was made for the same dataset with "
                    "the same model, adapter, prompt format and decoding; never the --data file).")
-def command(data: str, model: str, backend: str, adapter: str | None, prompt_format: str | None, batch_size: int,
+def command(data: str, backend_options: BackendOptions, prompt_format: str | None, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
-            base_url: str | None, api_key_env: str | None, endpoint: str | None, rpm: float | None,
-            concurrency: int | None, repair_beams: int, no_resume: bool, out: str) -> int:
+            repair_beams: int, no_resume: bool, out: str) -> int:
     """Generate SQL for every row of --data into --out (rerun to resume after an interruption)."""
     from rich.console import Console
 
     from kosql.data.resolve import load_dataset, resolve_source
     from kosql.data.save import refuse_overwrite
     from kosql.models.base import GenerationParams
-    from kosql.models.registry import load_backend, resolve_kind
     from kosql.models.runner import dataset_record, generate_predictions, is_failed, repair_summary
-    from kosql.runinfo import trained_prompt_format
 
     console = Console(stderr=True)
-    backend = resolve_kind(backend, model, adapter, base_url)
-    from kosql.models.embedded import untrained_prompt_format
-
-    prompt_format = prompt_format or trained_prompt_format(adapter or model) or untrained_prompt_format(model)
+    spec = backend_options
+    backend = spec.kind
     if repair_beams == 1:
         raise click.UsageError("--repair-beams must be 0 (off) or at least 2.")
     refuse_overwrite([out], [resolve_source(data, "test")], "--out")
@@ -74,25 +58,19 @@ def command(data: str, model: str, backend: str, adapter: str | None, prompt_for
     dataset = dataset_record(examples, data)  # the whole dataset: resuming with another --limit is fine
     if limit is not None:
         examples = examples[:limit]
-    opts: dict[str, object] = {}
+    opts: dict[str, Any] = {}
     if load_in_4bit:
         if backend != "hf":
             raise click.UsageError("--load-in-4bit works with the hf backend only.")
         opts["load_in_4bit"] = True
-    api_opts = {"base_url": base_url, "api_key_env": api_key_env, "endpoint": endpoint, "rpm": rpm,
-                "concurrency": concurrency}
-    for key, value in api_opts.items():
-        if value is None:
-            continue
-        if backend != "openai":
-            raise click.UsageError(f"--{key.replace('_', '-')} works with the openai backend only.")
-        opts[key] = value
-    with console.status(f"Loading {model} ({backend}) ..."):
-        generator = load_backend(backend, model, adapter=adapter, **opts)
+    spec.api_options()  # API settings given to another backend are refused before the model loads
+    with console.status(f"Loading {spec.model} ({backend}) ..."):
+        generator = spec.load(**opts)
+    prompt_format = spec.prompt_format(generator, prompt_format)
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
                               batch_size=batch_size)
     start = time.perf_counter()
-    source = {"backend": backend, "adapter": os.path.abspath(adapter) if adapter else None}
+    source = {"backend": backend, "adapter": os.path.abspath(spec.adapter) if spec.adapter else None}
     rows = generate_predictions(examples, generator, out, prompt_format=prompt_format,
                                 batch_size=batch_size, resume=not no_resume, params=params,
                                 repair_beams=repair_beams, source=source, dataset=dataset)

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from kosql.cli.options import BackendOptions, backend_options
 from kosql.models.base import Backend
-from kosql.models.registry import BACKEND_CHOICES
-from kosql.models.resolve import DEFAULT_MODEL
 from kosql.serve.config import CHAT_PROMPTS, ServeConfig, config_help
 
 _HELP = config_help()
 
 
 @click.command(name="serve")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help="Model: an embedded name, a local folder or a hub id (the external server's model name "
-                   "with --backend openai).")
-@click.option("--adapter", default=None, help="LoRA adapter folder applied on top of the model (hf and llamacpp backends).")
-@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
-              help="Where generation runs: auto (llama.cpp for the embedded Qwen models, else hf), hf or "
-                   "llamacpp (in this process), openai (an external OpenAI-compatible "
-                   "server such as vLLM, with --base-url), fake (a fixed answer, for trying the server).")
-@click.option("--base-url", default=None, help="External OpenAI-compatible API root (--backend openai), "
-                                               "e.g. http://gpu-host:8000/v1.")
-@click.option("--upstream-key-env", default=None,
-              help="Environment variable holding the external server's API key (--backend openai).")
-@click.option("--upstream-endpoint", type=click.Choice(["completions", "chat"]), default="completions",
-              show_default=True, help="API of the external server used for prompts (--backend openai): "
-                                      "completions continues kosql's prompt verbatim.")
+@backend_options(key_option="--upstream-key-env", endpoint_option="--upstream-endpoint",
+                 endpoint_default="completions")
 @click.option("--db", default=None,
               help="Database to ask: a SQLite file, a SQLAlchemy URL, or bundled:<name> (a database of the "
                    "bundled dataset, e.g. bundled:hr). Without it only /v1 and /api/sql with a DDL work.")
@@ -60,8 +47,7 @@ _HELP = config_help()
               help="Simulated model time per batch of the fake backend (seconds).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
-def command(model: str, adapter: str | None, backend: str, base_url: str | None, upstream_key_env: str | None,
-            upstream_endpoint: str, db: str | None, comments_file: str | None, policy: str | None, allow_expensive: bool, host: str,
+def command(backend_options: BackendOptions, db: str | None, comments_file: str | None, policy: str | None, allow_expensive: bool, host: str,
             port: int, api_key_env: str | None, served_name: str | None, max_batch: int, batch_window_ms: float,
             max_queue: int, max_question_chars: int, chat_prompt: str, feedback_path: Path, fake_sql: str,
             fake_batch_seconds: float, log_level: str) -> int:
@@ -78,18 +64,14 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
         key = os.environ.get(api_key_env, "").strip()
         if not key:
             raise UserError(f"The API key environment variable {api_key_env} is not set; export {api_key_env}=...")
-    from kosql.models.embedded import untrained_prompt_format
-    from kosql.runinfo import trained_prompt_format
-
-    prompt_format = trained_prompt_format(adapter or model) or untrained_prompt_format(model)
+    config = ServeConfig(host=host, port=port, model_id=served_name or backend_options.model, api_key=key,
+                         max_batch=max_batch, batch_window_ms=batch_window_ms, max_queue=max_queue,
+                         max_question_chars=max_question_chars, chat_prompt="plain" if chat_prompt == "auto"
+                         else chat_prompt, feedback_path=feedback_path)  # checked before the model loads
+    gen_backend = _backend(backend_options, fake_sql, fake_batch_seconds)
+    prompt_format = backend_options.prompt_format(gen_backend)
     if chat_prompt == "auto":
-        chat_prompt = "template" if prompt_format == "chat" else "plain"
-    config = ServeConfig(host=host, port=port, model_id=served_name or model, api_key=key, max_batch=max_batch,
-                         batch_window_ms=batch_window_ms, max_queue=max_queue,
-                         max_question_chars=max_question_chars, chat_prompt=chat_prompt,
-                         feedback_path=feedback_path)
-    gen_backend = _backend(backend, model, adapter, base_url, upstream_key_env, upstream_endpoint, fake_sql,
-                           fake_batch_seconds)
+        config = replace(config, chat_prompt="template" if prompt_format == "chat" else "plain")
     from kosql.ask.dbspec import read_comments
 
     comments = read_comments(comments_file)
@@ -103,21 +85,10 @@ def command(model: str, adapter: str | None, backend: str, base_url: str | None,
     return 0
 
 
-def _backend(kind: str, model: str, adapter: str | None, base_url: str | None, key_env: str | None,
-             endpoint: str, fake_sql: str, fake_batch_seconds: float) -> Backend:
-    from kosql.errors import UserError
-    from kosql.models.registry import load_backend, resolve_kind
-
-    kind = resolve_kind(kind, model, adapter, base_url)
-    if kind == "openai":
-        if not base_url:
-            raise UserError("--backend openai needs --base-url (the external server's API root).")
-        return load_backend("openai", model, adapter=adapter, base_url=base_url, api_key_env=key_env,
-                            endpoint=endpoint)
-    if base_url:
-        raise UserError("--base-url is for --backend openai only.")
-    if kind == "fake":
+def _backend(spec: BackendOptions, fake_sql: str, fake_batch_seconds: float) -> Backend:
+    spec.api_options()  # API settings given to another backend are refused before the model loads
+    if spec.kind == "fake":
         from kosql.serve.fakes import TimedBackend, fixed_backend
 
-        return TimedBackend(fixed_backend(fake_sql, name=f"fake:{model}"), batch_seconds=fake_batch_seconds)
-    return load_backend(kind, model, adapter=adapter)
+        return TimedBackend(fixed_backend(fake_sql, name=f"fake:{spec.model}"), batch_seconds=fake_batch_seconds)
+    return spec.load(require_base_url=True)

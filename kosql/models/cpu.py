@@ -22,10 +22,14 @@ def default_threads() -> int:
     set ``KOSQL_THREADS=1`` there. The load average is not used to guess: it counts this process's
     own recent work too (right after training it would halve generation speed).
     """
+    return env_threads() or cpu_count()
+
+
+def env_threads() -> int | None:
+    """The thread count ``KOSQL_THREADS`` asks for (a positive integer), else None: the one reader of
+    the variable, for inference (:func:`default_threads`) and training."""
     env = os.environ.get("KOSQL_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return cpu_count()
+    return int(env) if env.isdigit() and int(env) > 0 else None
 
 
 # oneDNN ISA caps (ONEDNN_MAX_CPU_ISA) under which oneDNN still runs bf16 matrix products natively.

@@ -92,6 +92,11 @@ class OpenAIBackend:
                                     timeout=self.timeout)
         self._limiter = RateLimiter(self.rpm, self.tpm)
 
+    @property
+    def chat_api(self) -> bool:
+        """True on ``/chat/completions``: the server applies the model's chat template itself."""
+        return self.endpoint == "chat"
+
     def _body(self, params: GenerationParams, k: int) -> dict[str, Any]:
         body: dict[str, Any] = {"max_tokens": params.max_new_tokens, "temperature": params.temperature}
         if not params.greedy:

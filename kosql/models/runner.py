@@ -32,10 +32,9 @@ from kosql.models.base import (
     GenerationParams,
     backend_beam_search,
     backend_prefix_cache,
-    backend_tokenizer,
 )
+from kosql.models.prompting import render_prompt
 from kosql.progress import ProgressBar
-from kosql.prompts import PROMPT_FORMATS, build_prompt, make_prompt
 from kosql.runinfo import first_difference, read_record
 from kosql.sql.extract import extract_sql
 
@@ -48,15 +47,7 @@ def build_prompts(examples: Sequence[Example], backend: Backend, prompt_format: 
     The chat format uses the backend's tokenizer chat template; a backend without a tokenizer
     (an API) gets the plain user message and applies the chat format itself.
     """
-    if prompt_format not in PROMPT_FORMATS:
-        raise UserError(f"Unknown prompt format '{prompt_format}': choose {', '.join(PROMPT_FORMATS)}.")
-    tokenizer = backend_tokenizer(backend)
-    if prompt_format == "chat":
-        if tokenizer is None:
-            return [make_prompt(e.context, e.question).rstrip() for e in examples]
-        if not getattr(tokenizer, "chat_template", None):
-            raise UserError(f"Model '{backend.name}' has no chat template: use --prompt-format seed.")
-    return [build_prompt(e.context, e.question, prompt_format, tokenizer) for e in examples]
+    return [render_prompt(e.context, e.question, prompt_format, backend) for e in examples]
 
 
 def prediction_row(example_id: str, gen: Generation, model: str) -> dict[str, Any]:

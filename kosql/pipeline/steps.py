@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kosql.data.rows import Example
-from kosql.runinfo import trained_prompt_format
+from kosql.models.base import Backend
 
 
 def load_split(spec: str, split_file: str = "test.jsonl", field_name: str = "test_data") -> list[Example]:
@@ -68,7 +68,8 @@ class GenerationSettings:
 class EvalTarget:
     """One model a run generates with: its name or folder, LoRA adapter, backend and prompt format.
 
-    ``prompt_format`` None: the format the adapter (or kosql-trained model folder) was trained with, else 'seed'.
+    ``prompt_format`` None: :func:`kosql.models.prompting.default_prompt_format` (the format the adapter or a
+    kosql-trained model folder was trained with, else the model's own), as in ``kosql generate``.
     """
 
     model: str
@@ -77,11 +78,10 @@ class EvalTarget:
     prompt_format: str | None = None
     label: str = "model"
 
-    def resolved_prompt_format(self) -> str:
-        from kosql.models.embedded import untrained_prompt_format
+    def resolved_prompt_format(self, backend: Backend | None = None) -> str:
+        from kosql.models.prompting import default_prompt_format
 
-        return (self.prompt_format or trained_prompt_format(self.adapter or self.model)
-                or untrained_prompt_format(self.model))
+        return self.prompt_format or default_prompt_format(self.model, self.adapter, backend)
 
 
 def generate_and_eval(rows: Sequence[Example], out_dir: Path, target: EvalTarget,
@@ -98,7 +98,7 @@ def generate_and_eval(rows: Sequence[Example], out_dir: Path, target: EvalTarget
     preds_path = out_dir / "preds.jsonl"
     backend = load_backend(target.backend, target.model, adapter=target.adapter)
     params = GenerationParams(max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
-    preds = generate_predictions(list(rows), backend, preds_path, prompt_format=target.resolved_prompt_format(),
+    preds = generate_predictions(list(rows), backend, preds_path, prompt_format=target.resolved_prompt_format(backend),
                                  batch_size=s.batch_size, params=params, resume=True, progress=True,
                                  repair_beams=s.repair_beams, vote=s.vote,
                                  source={"backend": target.backend, "adapter": target.adapter})

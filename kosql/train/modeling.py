@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +53,12 @@ def checkpointing_flag(args_class: Any, enabled: bool) -> dict[str, Any]:
 
 def thread_count(threads: int | None) -> int | None:
     """The torch CPU threads for training: the config's ``threads``, else ``KOSQL_THREADS`` when set
-    (as inference does, :func:`kosql.models.cpu.default_threads`), else None (torch's default)."""
+    (:func:`kosql.models.cpu.env_threads`, as inference reads it), else None (torch's default)."""
+    from kosql.models.cpu import env_threads
+
     if threads:
         return int(threads)
-    env = os.environ.get("KOSQL_THREADS", "").strip()
-    return int(env) if env.isdigit() and int(env) > 0 else None
+    return env_threads()
 
 
 def set_threads(threads: int | None) -> None:
