@@ -27,12 +27,20 @@ from kosql.cli.options import BackendOptions, backend_options
 @click.option("--prompt-budget", type=click.IntRange(min=50), default=1500, show_default=True,
               help="Most DDL tokens in the prompt; bigger schemas are cut to the tables the question needs.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--vote", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Execution-guided voting: the greedy SQL plus K sampled candidates, each run through the "
+                   "guard read-only; the largest group of equal results wins (ties to greedy) and its share "
+                   "is printed as the confidence (0 = off: one greedy answer).")
+@click.option("--min-confidence", type=click.FloatRange(min=0.0, max=1.0), default=0.5, show_default=True,
+              help="With --vote: below this share kosql says it is not sure and shows the candidates' SQL "
+                   "instead of one answer (exit 1).")
 @click.option("--show-prompt", is_flag=True, help="Print the prompt sent to the model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def command(question: str, db: str, backend_options: BackendOptions, policy_path: str | None,
             allow_expensive: bool, given_sql: str | None, comments_file: str | None, prompt_budget: int,
-            max_new_tokens: int, show_prompt: bool, as_json: bool) -> int:
-    """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed."""
+            max_new_tokens: int, vote: int, min_confidence: float, show_prompt: bool, as_json: bool) -> int:
+    """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed (or, with
+    --vote, when the vote is below --min-confidence)."""
     from kosql.ask.dbspec import resolve_db
     from kosql.ask.service import Asker
     from kosql.models.base import GenerationParams
@@ -50,6 +58,8 @@ def command(question: str, db: str, backend_options: BackendOptions, policy_path
             click.echo(f"Warning: the database role can write ({line}); connect as a read-only role "
                        "(docs/ask.md).", err=True)
         if given_sql is not None:
+            if vote:
+                raise click.UsageError("--vote votes over the model's candidates; --sql skips the model.")
             _, tables = asker.prompt(question)
             result = asker.run_sql(question, given_sql, tables=tables)
         else:
@@ -57,14 +67,14 @@ def command(question: str, db: str, backend_options: BackendOptions, policy_path
             asker.prompt_format = backend_options.prompt_format(asker.backend)
             if show_prompt:
                 click.echo(asker.prompt(question)[0], err=True)
-            result = asker.ask(question)
+            result = asker.ask(question, vote=vote, min_confidence=min_confidence)
     finally:
         asker.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         _print(result)
-    return 0 if result.error is None else 1
+    return 0 if result.error is None and (result.vote is None or result.vote.get("confident")) else 1
 
 
 def _load_backend(spec: BackendOptions) -> Any:
@@ -88,6 +98,8 @@ def _print(result: Any) -> None:
         console.print(f"[bold]Guard:[/bold] refused: {verdict.reason}")
     if result.cost:
         console.print(f"[bold]Cost:[/bold] {result.cost}")
+    if not _print_vote(console, result):
+        return
     if result.error:
         console.print(f"[bold red]Not run:[/bold red] {result.error}" if not result.columns
                       else f"[red]{result.error}[/red]")
@@ -98,3 +110,19 @@ def _print(result: Any) -> None:
     console.print(table)
     more = " (more rows exist; the policy's max_rows caps them)" if result.truncated else ""
     console.print(f"{len(result.rows)} rows{more}.")
+
+
+def _print_vote(console: Any, result: Any) -> bool:
+    """The repair and the vote's confidence (kosql.vote.ask.describe_vote); False when the vote is
+    not sure, so no rows are shown as the answer."""
+    if result.repair:
+        how = "transpiled it" if result.repair.get("how") == "transpiled" else "asked the model once more"
+        console.print(f"Repaired: the model wrote {result.repair.get('sql')} ({result.repair.get('error')}); "
+                      f"kosql {how}.", markup=False)
+    if result.vote is None:
+        return True
+    from kosql.vote.ask import describe_vote
+
+    for line in describe_vote(result.vote):
+        console.print(line, markup=False)
+    return bool(result.vote.get("confident")) or bool(result.error)

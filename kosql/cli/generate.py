@@ -33,13 +33,18 @@ from kosql.prompts import PROMPT_FORMATS
                    "column or table, syntax error) is replaced by the best of N beam-search candidates "
                    "that does (0 = off; N >= 2; the openai and vllm backends sample N candidates at "
                    "temperature 0.7 instead). Uses the DDL only, never the database's rows.")
+@click.option("--vote", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Execution-guided voting: the greedy SQL plus K sampled candidates run on the row's "
+                   "database (read-only, time-limited; a failed one is transpiled to SQLite, an unknown "
+                   "column retried once); the largest group of equal results wins, ties to greedy "
+                   "(0 = off). Rows record the vote's share and candidates.")
 @click.option("--no-resume", is_flag=True, help="Start the output file afresh instead of resuming it.")
 @click.option("--out", "out", required=True,
               help="Predictions JSONL to write (resumed when it exists and was made for the same dataset with "
                    "the same model, adapter, prompt format and decoding; never the --data file).")
 def command(data: str, backend_options: BackendOptions, prompt_format: str | None, batch_size: int,
             max_new_tokens: int, temperature: float, top_p: float, limit: int | None, load_in_4bit: bool,
-            repair_beams: int, no_resume: bool, out: str) -> int:
+            repair_beams: int, vote: int, no_resume: bool, out: str) -> int:
     """Generate SQL for every row of --data into --out (rerun to resume after an interruption)."""
     from rich.console import Console
 
@@ -73,7 +78,7 @@ def command(data: str, backend_options: BackendOptions, prompt_format: str | Non
     source = {"backend": backend, "adapter": os.path.abspath(spec.adapter) if spec.adapter else None}
     rows = generate_predictions(examples, generator, out, prompt_format=prompt_format,
                                 batch_size=batch_size, resume=not no_resume, params=params,
-                                repair_beams=repair_beams, source=source, dataset=dataset)
+                                repair_beams=repair_beams, source=source, dataset=dataset, vote=vote)
     seconds = time.perf_counter() - start
     tokens = sum(int(r.get("completion_tokens", 0)) for r in rows)
     failed = [r for r in rows if is_failed(r)]
@@ -82,6 +87,10 @@ def command(data: str, backend_options: BackendOptions, prompt_format: str | Non
                   f"{tokens} completion tokens in total, this run took {seconds:.1f} s.")
     if repair_beams:
         console.print(repair_summary(rows))
+    if vote:
+        from kosql.vote.rows import vote_summary
+
+        console.print(vote_summary(rows))
     if failed:
         console.print(f"{len(failed)} rows failed to generate (stored as failed; first: {failed[0].get('error')}); "
                       "run the same command again to retry them.")

@@ -42,6 +42,9 @@ _HELP = config_help()
                                           "prompt (the Qwen models), else 'plain'.")
 @click.option("--feedback", "feedback_path", type=click.Path(path_type=Path), default=Path("kosql-feedback.jsonl"),
               show_default=True, help=_HELP["feedback_path"])
+@click.option("--vote", type=click.IntRange(min=0), default=0, show_default=True, help=_HELP["vote"])
+@click.option("--min-confidence", type=click.FloatRange(min=0.0, max=1.0), default=0.5, show_default=True,
+              help=_HELP["min_confidence"])
 @click.option("--fake-sql", default="SELECT 1;", show_default=True, help="The fake backend's answer.")
 @click.option("--fake-batch-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Simulated model time per batch of the fake backend (seconds).")
@@ -49,7 +52,8 @@ _HELP = config_help()
               default="info", show_default=True)
 def command(backend_options: BackendOptions, db: str | None, comments_file: str | None, policy: str | None, allow_expensive: bool, host: str,
             port: int, api_key_env: str | None, served_name: str | None, max_batch: int, batch_window_ms: float,
-            max_queue: int, max_question_chars: int, chat_prompt: str, feedback_path: Path, fake_sql: str,
+            max_queue: int, max_question_chars: int, chat_prompt: str, feedback_path: Path, vote: int,
+            min_confidence: float, fake_sql: str,
             fake_batch_seconds: float, log_level: str) -> int:
     """Serve a model over an OpenAI-compatible API, the ask API and a web page at http://HOST:PORT/.
 
@@ -67,7 +71,8 @@ def command(backend_options: BackendOptions, db: str | None, comments_file: str 
     config = ServeConfig(host=host, port=port, model_id=served_name or backend_options.model, api_key=key,
                          max_batch=max_batch, batch_window_ms=batch_window_ms, max_queue=max_queue,
                          max_question_chars=max_question_chars, chat_prompt="plain" if chat_prompt == "auto"
-                         else chat_prompt, feedback_path=feedback_path)  # checked before the model loads
+                         else chat_prompt, feedback_path=feedback_path, vote=vote,
+                         min_confidence=min_confidence)  # checked before the model loads
     gen_backend = _backend(backend_options, fake_sql, fake_batch_seconds)
     prompt_format = backend_options.prompt_format(gen_backend)
     if chat_prompt == "auto":
