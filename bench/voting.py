@@ -2,10 +2,15 @@
 
     .venv/bin/python bench/voting.py --pred VOTED.jsonl --eval VOTED_EVAL/ [--greedy-eval GREEDY_EVAL/]
                                      [--out docs/results/voting]
+    .venv/bin/python bench/voting.py --pred VOTED.jsonl --data bundled:small [--greedy-pred GREEDY.jsonl]
 
 ``VOTED.jsonl`` is a ``kosql generate --vote k`` predictions file, ``VOTED_EVAL`` the ``kosql eval``
 folder (or its ``per_row.jsonl``) of it; ``GREEDY_EVAL`` (optional) that of the greedy SQL alone, e.g.
-``kosql eval`` of a plain ``kosql generate`` run on the same rows. Rows are matched by id.
+``kosql eval`` of a plain ``kosql generate`` run on the same rows. Rows are matched by id. With
+``--data`` instead, the rows of the dataset that the predictions file holds (a ``--limit`` run) are
+scored here by execution (``kosql.evaluate.api.evaluate_predictions``, EX): the voted SQL and the
+greedy SQL the same file records (``vote.greedy``), and the time both runs took when ``--greedy-pred``
+(a plain ``kosql generate`` on the same rows) is given.
 
 Selective accuracy: for each threshold t among the shares that occur, the answers kept are the rows
 whose winning group holds at least a share t of the candidates (``kosql ask --min-confidence t``);
@@ -72,6 +77,33 @@ def summarize(preds: list[dict[str, Any]], voted: list[dict[str, Any]],
     return out
 
 
+def score_rows(data: str, preds: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Per-row EX of the dataset rows the predictions hold, for the SQL at ``key`` ('pred' or 'greedy',
+    the vote's greedy SQL)."""
+    from kosql.data.resolve import load_dataset
+    from kosql.evaluate.api import evaluate_predictions
+
+    sql = {str(p["id"]): str((p.get("vote") or {}).get("greedy", p["pred"]) if key == "greedy" else p["pred"])
+           for p in preds}
+    rows = [e for e in load_dataset(data, "test") if e.id in sql]
+    report = evaluate_predictions(rows, sql, testsuite="never", progress=False, workers=1)
+    return list(report.rows)
+
+
+def run_cost(voted: list[dict[str, Any]], greedy: list[dict[str, Any]]) -> dict[str, Any]:
+    """Seconds and completion tokens of the voted and the plain greedy run over the same rows."""
+    ids = {str(p["id"]) for p in voted} & {str(p["id"]) for p in greedy}
+
+    def total(rows: list[dict[str, Any]], field: str) -> float:
+        return sum(float(p.get(field) or 0) for p in rows if str(p["id"]) in ids)
+
+    out: dict[str, Any] = {"rows": len(ids), "greedy_seconds": round(total(greedy, "seconds"), 1),
+           "voted_seconds": round(total(voted, "seconds"), 1),
+           "greedy_tokens": int(total(greedy, "completion_tokens")), "voted_tokens": int(total(voted, "completion_tokens"))}
+    out["time_ratio"] = round(out["voted_seconds"] / out["greedy_seconds"], 2) if out["greedy_seconds"] else None
+    return out
+
+
 def _plot(summary: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -107,6 +139,11 @@ def _markdown(summary: dict[str, Any]) -> str:
                      f"{summary['paired']['greedy_only']} only greedy).")
     else:
         lines.append(f"EX with the vote {summary['ex_voted']:.1%}.")
+    cost = summary.get("cost")
+    if cost:
+        lines.append(f"Time over {cost['rows']} rows: greedy {cost['greedy_seconds']} s, with the vote "
+                     f"{cost['voted_seconds']} s ({cost['time_ratio']}x; completion tokens {cost['greedy_tokens']} "
+                     f"-> {cost['voted_tokens']}).")
     lines += ["", "| --min-confidence | answers kept | coverage | EX of the kept |", "|---|---|---|---|"]
     for p in summary["points"]:
         ex = f"{p['ex']:.1%}" if p["ex"] is not None else "-"
@@ -117,11 +154,22 @@ def _markdown(summary: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pred", type=Path, required=True, help="kosql generate --vote k predictions JSONL")
-    parser.add_argument("--eval", type=Path, required=True, help="kosql eval folder (or per_row.jsonl) of --pred")
+    parser.add_argument("--eval", type=Path, default=None, help="kosql eval folder (or per_row.jsonl) of --pred")
     parser.add_argument("--greedy-eval", type=Path, default=None, help="kosql eval of greedy alone, same rows")
+    parser.add_argument("--data", default=None, help="instead of --eval: the dataset to score --pred's rows on")
+    parser.add_argument("--greedy-pred", type=Path, default=None, help="with --data: a plain kosql generate "
+                                                                        "run on the same rows (its time)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "voting")
     args = parser.parse_args(argv)
-    summary = summarize(_rows(args.pred), _rows(args.eval), _rows(args.greedy_eval) if args.greedy_eval else None)
+    preds = _rows(args.pred)
+    if args.data:
+        summary = summarize(preds, score_rows(args.data, preds, "pred"), score_rows(args.data, preds, "greedy"))
+        if args.greedy_pred:
+            summary["cost"] = run_cost(preds, _rows(args.greedy_pred))
+    elif args.eval:
+        summary = summarize(preds, _rows(args.eval), _rows(args.greedy_eval) if args.greedy_eval else None)
+    else:
+        parser.error("give --eval (kosql eval of --pred) or --data (score it here)")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "selective_accuracy.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     (args.out / "selective_accuracy.md").write_text(_markdown(summary), encoding="utf-8")

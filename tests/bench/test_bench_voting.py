@@ -46,3 +46,30 @@ def test_selective_accuracy_keeps_the_rows_at_or_above_each_share(tmp_path: Path
     assert summary["repaired"] == {"transpiled": 1, "retried": 0} and summary["greedy_agreed"] == 4
     assert (out / "selective_accuracy.png").stat().st_size > 0 and "| 40% | 4 | 80.0% | 75.0% |" in (
         out / "selective_accuracy.md").read_text(encoding="utf-8")
+
+
+def test_data_mode_scores_the_voted_and_the_greedy_sql_of_the_predicted_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "t.sqlite"
+    with sqlite3.connect(db) as con:
+        con.executescript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2), (3);")
+    rows = [{"id": f"r{i}", "db_id": "t", "context": "CREATE TABLE t (a INT);", "question": "q",
+             "answer": "SELECT count(*) FROM t", "db_path": str(db)} for i in range(3)]
+    data = _write(tmp_path / "test.jsonl", rows)  # r2 has no prediction: a --limit 2 run
+
+    def pred(i: str, sql: str, greedy: str, share: float) -> dict[str, object]:
+        return {"id": i, "pred": sql, "seconds": 3.0, "completion_tokens": 30,
+                "vote": {"k": 2, "share": share, "greedy_agreed": sql == greedy, "winner": 0, "greedy": greedy,
+                         "candidates": []}}
+
+    voted = _write(tmp_path / "v.jsonl", [pred("r0", "SELECT count(*) FROM t", "SELECT min(a) FROM t", 2 / 3),
+                                          pred("r1", "SELECT count(*) FROM t", "SELECT count(*) FROM t", 1.0)])
+    plain = _write(tmp_path / "g.jsonl", [{"id": i, "pred": "x", "seconds": 1.0, "completion_tokens": 10}
+                                          for i in ("r0", "r1")])
+    out = tmp_path / "out"
+    assert _load().main(["--pred", str(voted), "--data", str(data), "--greedy-pred", str(plain), "--out", str(out)]) == 0
+    summary = json.loads((out / "selective_accuracy.json").read_text(encoding="utf-8"))
+    assert summary["rows"] == 2 and summary["ex_voted"] == 1.0 and summary["ex_greedy"] == 0.5
+    assert summary["cost"] == {"rows": 2, "greedy_seconds": 2.0, "voted_seconds": 6.0, "greedy_tokens": 20,
+                               "voted_tokens": 60, "time_ratio": 3.0}
