@@ -1,5 +1,5 @@
 """/api/ask with `kosql serve --vote 4`: the answer carries the vote (share, greedy agreement, whether it
-is sure) and generation goes through the server's micro-batcher; the page shows the confidence."""
+is sure) and generation goes through the server's micro-batcher."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from kosql.serve.app import PAGE_DIR, build_state, create_app
+from kosql.serve.app import build_state, create_app
 from kosql.serve.config import ServeConfig
 from kosql.serve.live import serve_in_thread
 
@@ -39,9 +39,3 @@ def test_api_ask_answers_with_the_vote_and_its_confidence(orders_db: Path, scrip
     plain = _ask(orders_db, scripted(greedy=GREEDY, samples=SAMPLES), tmp_path)
     assert plain["vote"] is None and plain["rows"] == [[3]]
 
-
-def test_the_page_shows_the_confidence_and_says_when_it_is_not_sure() -> None:
-    script = (PAGE_DIR / "app.js").read_text(encoding="utf-8")
-    assert "확신도 ${pct}%" in script and "확실하지 않습니다" in script
-    html = (PAGE_DIR / "index.html").read_text(encoding="utf-8")
-    assert 'id="confidence"' in html and 'id="candidates"' in html
