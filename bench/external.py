@@ -11,13 +11,13 @@ Sets (each generated with kosql's own generation code and scored by execution, E
   held-out domains, half in-domain; the quickstart's rows at 120).
 
 The model is loaded once (``--backend auto``: llama.cpp for the embedded Qwen2.5-Coder models), with
-``--adapter RUN`` on top; the prompt format is the one ``kosql generate`` picks (the adapter's trained
+``--adapter DIR`` (a LoRA adapter folder) on top; the prompt format is the one ``kosql generate`` picks (the adapter's trained
 format, else the model's own). Generation is greedy and resumable: rerunning the same command continues
 an interrupted run.
 
-Run: ``.venv/bin/python bench/external.py [--model M] [--adapter RUN] [--kowikisql FILE]
+Run: ``.venv/bin/python bench/external.py [--model M] [--adapter DIR] [--kowikisql FILE]
 [--bundled-test N] [--limit N] [--compare OTHER_OUT] [--out DIR]``. Writes into ``--out`` (default
-``bench/results/external-<model>[-<adapter>]/``) ``summary.json`` and ``summary.md`` (EX with a 95 %
+``bench/results/external-<model>[-<run>]/``) ``summary.json`` and ``summary.md`` (EX with a 95 %
 CI per set, seconds per row, and with ``--compare`` the exact McNemar test against another run of this
 script on the same rows), and per set ``<set>/predictions.jsonl`` and ``<set>/eval/`` (per-row scores;
 git ignores these folders under bench/results).
@@ -106,10 +106,11 @@ def run_set(name: str, rows: list[Example], backend: Any, fmt: str, params: Any,
             source: dict[str, Any], workers: int) -> dict[str, Any]:
     """Generate (resumably) and score one set; its files go to ``out/name/``."""
     from kosql.evaluate.api import evaluate_predictions, write_eval_outputs
-    from kosql.models.runner import generate_predictions, is_failed
+    from kosql.models.runner import generate_predictions, is_failed, read_existing
 
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
+    done = {i for i, row in read_existing(folder / "predictions.jsonl").items() if not is_failed(row)}
     start = time.perf_counter()
     preds = generate_predictions(rows, backend, folder / "predictions.jsonl", prompt_format=fmt,
                                  batch_size=params.batch_size, params=params, source={**source, "set": name})
@@ -124,7 +125,8 @@ def run_set(name: str, rows: list[Example], backend: Any, fmt: str, params: Any,
             "by_hardness": {k: v["exec"] for k, v in m.get("by_hardness", {}).items()},
             "by_db": ex_by_db(report.rows), "failed_generations": len(failed),
             "seconds_per_row": sum(seconds) / len(seconds) if seconds else None,
-            "wall_seconds_this_run": round(wall, 1),
+            "generation_seconds": round(sum(seconds), 1),
+            "generated_this_run": sum(1 for r in rows if r.id not in done), "wall_seconds_this_run": round(wall, 1),
             "mean_prompt_tokens": sum(int(p.get("prompt_tokens") or 0) for p in preds) / max(1, len(preds)),
             "per_row": str((folder / "eval" / "per_row.jsonl").relative_to(out))}
 
@@ -161,15 +163,18 @@ def markdown(result: dict[str, Any]) -> str:
     adapter = f" + adapter `{result['adapter']}`" if result["adapter"] else ""
     lines = [f"# External sets: `{result['model']}`{adapter}", "",
              f"Backend `{result['backend']}`, prompt format `{result['prompt_format']}`, greedy, "
-             f"max {result['max_new_tokens']} new tokens; {result['machine']}"
+             f"max {result['max_new_tokens']} new tokens, model load {result['load_seconds']} s; {result['machine']}"
              + (f"; first {result['limit']} rows of each set" if result["limit"] else "") + ".", "",
              "| set | rows | EX [95 % CI] | s / row | prompt tokens | failed |", "|---|---:|---:|---:|---:|---:|"]
     for name, s in result["sets"].items():
         spr = "—" if s["seconds_per_row"] is None else f"{s['seconds_per_row']:.2f}"
         lines.append(f"| {name}: {s['description']} | {s['rows']} | {_pct(s['ex'])} | {spr} | "
                      f"{s['mean_prompt_tokens']:.0f} | {s['failed_generations']} |")
+    lines += ["", "Rows by outcome: " + "; ".join(
+        f"{name}: " + ", ".join(f"{cat} {n}" for cat, n in sorted(s["categories"].items(), key=lambda kv: -kv[1]))
+        for name, s in result["sets"].items()) + "."]
     for name, s in result["sets"].items():
-        if s.get("by_db"):
+        if s.get("by_db") and len(s["by_db"]) <= 10:
             lines += ["", f"EX by database ({name}): " + ", ".join(
                 f"{db} {_pct(acc)}" for db, acc in s["by_db"].items()) + "."]
     if result.get("compare_with"):
@@ -189,8 +194,11 @@ def markdown(result: dict[str, Any]) -> str:
 
 def default_out(model: str, adapter: str | None) -> Path:
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model.rstrip("/")).name or model)
-    if adapter:  # the run folder and its adapter folder: runs/<run>/train -> <run>-train
-        name += "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(Path(adapter.rstrip("/")).parts[-2:]))
+    if adapter:  # named by its run: runs/<run>/train/adapter -> <run>
+        parts = list(Path(adapter.rstrip("/")).parts)
+        while len(parts) > 1 and parts[-1] in ("adapter", "train"):
+            parts.pop()
+        name += "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", parts[-1])
     return RESULTS / f"external-{name}"
 
 
@@ -224,7 +232,8 @@ def measure(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 def _machine() -> str:
     import platform
 
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, KOSQL_THREADS={os.environ.get('KOSQL_THREADS', 'all')}"
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"KOSQL_THREADS={os.environ.get('KOSQL_THREADS', 'all')}, load average {os.getloadavg()[0]:.1f} at the start")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -234,7 +243,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help="backend kind (default auto)")
-    p.add_argument("--adapter", default=None, help="a fine-tuned run folder (LoRA adapter) applied on top of --model")
+    p.add_argument("--adapter", default=None, help="LoRA adapter folder applied on top of --model (e.g. runs/<run>/train/adapter)")
     p.add_argument("--kowikisql", default=None, metavar="FILE", help="KoWikiSQL ko_text2sql_format.jsonl to score")
     p.add_argument("--kowikisql-split", default="dev", help="KoWikiSQL rows whose 'split' is this (default dev)")
     p.add_argument("--bundled-test", type=int, default=0, metavar="N", help="also N bundled test rows")

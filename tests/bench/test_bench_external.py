@@ -96,5 +96,6 @@ def test_bad_kowikisql_path_is_one_sentence(tmp_path: Path, capsys: pytest.Captu
 def test_default_out_names_model_and_adapter() -> None:
     external = _load_external()
     assert external.default_out("qwen2.5-coder-0.5b", None).name == "external-qwen2.5-coder-0.5b"
-    assert external.default_out("qwen2.5-coder-0.5b", "runs/quick-1/train/").name == \
-        "external-qwen2.5-coder-0.5b-quick-1-train"
+    assert external.default_out("qwen2.5-coder-0.5b", "runs/quick-1/train/adapter/").name == \
+        "external-qwen2.5-coder-0.5b-quick-1"
+    assert external.default_out("qwen2.5-coder-0.5b", "lora").name == "external-qwen2.5-coder-0.5b-lora"
