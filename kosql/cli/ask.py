@@ -39,11 +39,11 @@ from kosql.cli.options import BackendOptions, backend_options
 def command(question: str, db: str, backend_options: BackendOptions, policy_path: str | None,
             allow_expensive: bool, given_sql: str | None, comments_file: str | None, prompt_budget: int,
             max_new_tokens: int, vote: int, min_confidence: float, show_prompt: bool, as_json: bool) -> int:
-    """Answer QUESTION from --db: exit 0 with rows, 1 when the query was refused or failed (or, with
-    --vote, when the vote is below --min-confidence)."""
+    """Answer QUESTION from --db: exit 0 with rows, 1 when the model call failed or the query was
+    refused or failed (or, with --vote, when the vote is below --min-confidence)."""
     from kosql.ask.dbspec import resolve_db
     from kosql.ask.service import Asker
-    from kosql.models.base import GenerationParams
+    from kosql.models.base import GenerationParams, ModelCallFailed
     from kosql.sql.guard import load_policy
 
     db = resolve_db(db)
@@ -68,6 +68,10 @@ def command(question: str, db: str, backend_options: BackendOptions, policy_path
             if show_prompt:
                 click.echo(asker.prompt(question)[0], err=True)
             result = asker.ask(question, vote=vote, min_confidence=min_confidence)
+    except ModelCallFailed as exc:  # no SQL came back: say so, not "the query is empty"
+        click.echo(json.dumps({"question": question, "error": str(exc), "status": "model_call_failed"},
+                              ensure_ascii=False) if as_json else f"Error: {exc}", err=not as_json)
+        return 1
     finally:
         asker.close()
     if as_json:

@@ -39,6 +39,23 @@ class Generation:
     error: str | None = None  # set when no text could be generated (e.g. an API out of retries)
 
 
+class ModelCallFailed(Exception):
+    """The model gave no text (e.g. an upstream API out of retries). Said as such, never shown as an
+    empty answer: ``kosql ask`` exits 1 with the reason, ``kosql serve`` answers HTTP 502."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The model call failed: {reason}")
+        self.reason = reason
+
+
+def check_generated(gens: Sequence[Generation]) -> list[Generation]:
+    """``gens`` when every one has text; :class:`ModelCallFailed` with the first failure's reason otherwise."""
+    for gen in gens:
+        if gen.error is not None:
+            raise ModelCallFailed(gen.error)
+    return list(gens)
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A text generator.

@@ -85,7 +85,7 @@ def build_state(config: ServeConfig, backend: Backend, *, db: str | None = None,
     """The server state: the Asker over ``db`` (when given, built as `kosql ask` builds it) and the
     feedback file."""
     if db is None:
-        return ServeState(config=config, backend=backend)
+        return ServeState(config=config, backend=backend, prompt_format=prompt_format)
     from kosql.ask import Asker
     from kosql.sql.guard import load_policy
 
@@ -96,4 +96,4 @@ def build_state(config: ServeConfig, backend: Backend, *, db: str | None = None,
     if db.startswith(BUNDLED_DB_PREFIX):
         label = db
     return ServeState(config=config, backend=backend, asker=asker, feedback=FeedbackStore(config.feedback_path),
-                      db_label=label, db_id=db_id, db_path=sqlite)
+                      db_label=label, db_id=db_id, db_path=sqlite, prompt_format=prompt_format)

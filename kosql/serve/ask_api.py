@@ -19,8 +19,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from kosql.models.base import Generation, GenerationParams
-from kosql.prompts import STOP_STRINGS, make_prompt
+from kosql.models.base import Generation, GenerationParams, check_generated
+from kosql.models.prompting import render_prompt
+from kosql.prompts import STOP_STRINGS
 from kosql.serve.chart import chart_spec
 from kosql.serve.errors import APIError, check_api_key
 from kosql.serve.feedback import feedback_row
@@ -82,7 +83,7 @@ def _params(state: ServeState) -> GenerationParams:
 async def _generate_sql(state: ServeState, prompt: str) -> tuple[str, float]:
     """(generated text, seconds from queueing to the answer)."""
     start = time.perf_counter()
-    gens = await state.batcher.generate([prompt], _params(state))
+    gens = check_generated(await state.batcher.generate([prompt], _params(state)))
     return gens[0].text, time.perf_counter() - start
 
 
@@ -119,7 +120,7 @@ def ask_router(state: ServeState) -> APIRouter:
     async def sql(req: SqlRequest) -> dict[str, Any]:
         question = _question(state, req.question)
         if req.ddl and req.ddl.strip():
-            prompt, tables = make_prompt(req.ddl.strip(), question), []
+            prompt, tables = render_prompt(req.ddl.strip(), question, state.prompt_format, state.backend), []
             text, seconds = await _generate_sql(state, prompt)
             answer = extract_sql(text)
         else:

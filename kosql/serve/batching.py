@@ -1,7 +1,8 @@
 """Micro-batching: prompts that arrive together go to the backend in one ``generate`` call.
 
 Requests put their prompts on one queue (bounded: :class:`QueueFull` when it holds ``max_queue``
-prompts, which the server answers with 503 and Retry-After). One collector task takes the first
+prompts, which the server answers with 503 and Retry-After; a request with more prompts than
+``max_queue`` could never fit, :class:`TooManyPrompts`, answered 400). One collector task takes the first
 waiting prompt, then waits at most ``window_s`` for more, up to ``max_batch`` prompts; prompts
 with the same :class:`GenerationParams` go to one ``backend.generate`` call, run in a worker
 thread so the event loop keeps serving. While a batch runs, new prompts queue up and form the
@@ -28,6 +29,16 @@ class QueueFull(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"the generation queue is full; retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+class TooManyPrompts(Exception):
+    """One request holds more prompts than the queue can ever hold: retrying would never help."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"The request holds {count} prompts, more than this server queues at once "
+                         f"({limit}, --max-queue); send at most {limit} per request.")
+        self.count = count
+        self.limit = limit
 
 
 @dataclass
@@ -102,6 +113,8 @@ class MicroBatcher:
         if self._queue is None:
             await self.start()
         assert self._queue is not None
+        if len(prompts) > self.max_queue:
+            raise TooManyPrompts(len(prompts), self.max_queue)
         if self.pending + len(prompts) > self.max_queue:
             raise QueueFull(self.retry_after())
         loop = asyncio.get_running_loop()

@@ -22,7 +22,8 @@ class ServeConfig:
     max_batch: int = field(default=8, metadata={"help": "Most prompts per model call (1 = one at a time)."})
     batch_window_ms: float = field(default=10.0, metadata={"help": "How long the first prompt of a batch "
                                                                      "waits for others (milliseconds)."})
-    max_queue: int = field(default=64, metadata={"help": "Prompts queued or generating at most; more get 503."})
+    max_queue: int = field(default=64, metadata={"help": "Prompts queued or generating at most; more get 503, "
+                                                             "and a request holding more gets 400."})
     max_body_bytes: int = field(default=1_000_000, metadata={"help": "Largest request body accepted (413 above)."})
     max_question_chars: int = field(default=1000, metadata={"help": "Longest question accepted by /api (400 above)."})
     max_prompt_chars: int = field(default=200_000, metadata={"help": "Longest prompt accepted by /v1 (400 above)."})

@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kosql.serve.batching import QueueFull
+from kosql.models.base import ModelCallFailed
+from kosql.serve.batching import QueueFull, TooManyPrompts
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,7 +26,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-          413: "invalid_request_error", 429: "rate_limit_error", 503: "server_overloaded"}
+          413: "invalid_request_error", 429: "rate_limit_error", 502: "upstream_error", 503: "server_overloaded"}
 
 
 class APIError(Exception):
@@ -74,7 +75,8 @@ def validation_message(errors: list[Any]) -> tuple[str, str | None, str | None]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map validation errors, HTTP errors, APIError, QueueFull and crashes to OpenAI-shaped bodies."""
+    """Map validation errors, HTTP errors, APIError, QueueFull (503), a request larger than the queue
+    (400), failed model calls (502) and crashes to OpenAI-shaped bodies."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -98,6 +100,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _full(_request: Request, exc: QueueFull) -> JSONResponse:
         return error_response(503, "The server is busy; please retry shortly.", "queue_full", None,
                               {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(TooManyPrompts)
+    async def _too_many(_request: Request, exc: TooManyPrompts) -> JSONResponse:
+        return error_response(400, str(exc), "too_many_prompts", "prompt")
+
+    @app.exception_handler(ModelCallFailed)
+    async def _model_failed(_request: Request, exc: ModelCallFailed) -> JSONResponse:
+        return error_response(502, str(exc), "model_call_failed", None)
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> JSONResponse:

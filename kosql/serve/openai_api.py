@@ -4,7 +4,8 @@ Generation goes through the server's micro-batcher. ``stream: true`` answers wit
 chunks ending in ``data: [DONE]``; the backends return whole texts, so the chunks are sent once
 the text is generated (word by word), not while it is generated. ``stop`` strings end the text
 (and are not part of it, as with OpenAI); ``finish_reason`` is ``length`` when ``max_tokens``
-ended it.
+ended it. A model call that gave no text (an upstream server out of retries) is answered 502 with
+the reason, never as an empty completion.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from kosql.models.base import Generation, GenerationParams, backend_tokenizer
+from kosql.models.base import Generation, GenerationParams, backend_tokenizer, check_generated
 from kosql.serve.errors import APIError, check_api_key
 from kosql.serve.state import ServeState
 
@@ -197,7 +198,7 @@ def openai_router(state: ServeState) -> APIRouter:
         params = _params(state, req, req.max_completion_tokens or req.max_tokens)
         prompt = chat_prompt(req.messages, state.config.chat_prompt, backend_tokenizer(state.backend))
         _check_prompt(state, prompt, "messages")
-        gens = await state.batcher.generate([prompt], params)
+        gens = check_generated(await state.batcher.generate([prompt], params))
         finished = [_finish(g, params) for g in gens]
         usage = _usage(gens, 1, req.n)
         head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
@@ -218,7 +219,7 @@ def openai_router(state: ServeState) -> APIRouter:
             raise APIError(400, "Field 'prompt' must hold at least one prompt.", code="invalid_value", param="prompt")
         for p in prompts:
             _check_prompt(state, p, "prompt")
-        gens = await state.batcher.generate(prompts, params)
+        gens = check_generated(await state.batcher.generate(prompts, params))
         finished = [_finish(g, params) for g in gens]
         usage = _usage(gens, len(prompts), req.n)
         head = {"id": f"cmpl-{uuid.uuid4().hex[:24]}", "object": "text_completion", "created": int(time.time()),

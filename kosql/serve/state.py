@@ -26,6 +26,7 @@ class ServeState:
     db_label: str = ""  # shown on the page and in /healthz (a path or a URL without password)
     db_id: str = ""  # the feedback rows' db_id
     db_path: str | None = None  # the SQLite file, written into feedback rows
+    prompt_format: str = "seed"  # the prompts /api builds (kosql.models.prompting.default_prompt_format)
     batcher: MicroBatcher = field(init=False)
     started: float = field(default_factory=time.time)
 

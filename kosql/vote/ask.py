@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kosql.errors import UserError
-from kosql.models.base import Generation, GenerationParams
+from kosql.models.base import Generation, GenerationParams, ModelCallFailed
 from kosql.vote.core import GREEDY, Candidate, vote_record
 from kosql.vote.core import vote as cast_vote
 from kosql.vote.repair import names_missing, real_columns, retry, run_candidate
@@ -57,7 +57,8 @@ class _Ran:
 def answer(asker: Asker, question: str, *, vote: int = 0, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
            generate: GenerateFn | None = None) -> Any:
     """The answer to ``question`` (module docstring), an :class:`~kosql.ask.service.AskResult`; never
-    raises for a refused or failed query."""
+    raises for a refused or failed query. Raises :class:`~kosql.models.base.ModelCallFailed` when the
+    model gave no text at all (greedy and every sample failed)."""
     if generate is None:
         if asker.backend is None:
             raise UserError("this Asker has no model backend; pass backend= or use run_sql().")
@@ -67,6 +68,8 @@ def answer(asker: Asker, question: str, *, vote: int = 0, min_confidence: float 
     greedy = generate([prompt], asker.params)[0]
     samples = sample(generate, [prompt], asker.params, vote)[0] if vote > 0 else []
     generate_s = time.monotonic() - start
+    if greedy.error is not None and all(g.error is not None for g in samples):
+        raise ModelCallFailed(greedy.error)  # no SQL at all: a failed model call, never an empty query
     answers: dict[str, Any] = {}  # SQL -> its AskResult
 
     def run(sql: str) -> tuple[Any, str | None]:

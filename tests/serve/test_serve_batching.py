@@ -15,7 +15,7 @@ import pytest
 
 from kosql.models.base import Generation, GenerationParams
 from kosql.models.fake import FakeBackend
-from kosql.serve.batching import MicroBatcher, QueueFull
+from kosql.serve.batching import MicroBatcher, TooManyPrompts
 from kosql.serve.fakes import TimedBackend
 from kosql.serve.state import ServeState
 
@@ -149,7 +149,7 @@ def test_batcher_errors_reach_the_requests_and_it_keeps_running():
             await batcher.generate(["a"], GenerationParams())
         out = await batcher.generate(["CREATE TABLE t (a INT)"], GenerationParams())
         assert out[0].text.startswith("SELECT * FROM t")
-        with pytest.raises(QueueFull):
+        with pytest.raises(TooManyPrompts):  # more than the queue ever holds: not "busy, retry"
             await batcher.generate(["a", "b", "c"], GenerationParams())
         assert batcher.pending == 0
         await batcher.stop()
