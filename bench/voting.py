@@ -77,14 +77,23 @@ def summarize(preds: list[dict[str, Any]], voted: list[dict[str, Any]],
     return out
 
 
+def _sql(pred: dict[str, Any], key: str) -> str:
+    vote = pred.get("vote") or {}
+    if key == "greedy":
+        return str(vote.get("greedy", pred["pred"]))
+    if key == "repaired":  # the greedy candidate after its repair, when that ran
+        first = (vote.get("candidates") or [{}])[0]
+        return str(first.get("sql") if first.get("sql") and first.get("error") is None else vote.get("greedy", ""))
+    return str(pred["pred"])
+
+
 def score_rows(data: str, preds: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Per-row EX of the dataset rows the predictions hold, for the SQL at ``key`` ('pred' or 'greedy',
-    the vote's greedy SQL)."""
+    """Per-row EX of the dataset rows the predictions hold, for the SQL at ``key``: 'pred' (the vote's
+    winner), 'greedy' (the greedy SQL it records) or 'repaired' (that greedy SQL after its repair)."""
     from kosql.data.resolve import load_dataset
     from kosql.evaluate.api import evaluate_predictions
 
-    sql = {str(p["id"]): str((p.get("vote") or {}).get("greedy", p["pred"]) if key == "greedy" else p["pred"])
-           for p in preds}
+    sql = {str(p["id"]): _sql(p, key) for p in preds}
     rows = [e for e in load_dataset(data, "test") if e.id in sql]
     report = evaluate_predictions(rows, sql, testsuite="never", progress=False, workers=1)
     return list(report.rows)
@@ -139,6 +148,8 @@ def _markdown(summary: dict[str, Any]) -> str:
                      f"{summary['paired']['greedy_only']} only greedy).")
     else:
         lines.append(f"EX with the vote {summary['ex_voted']:.1%}.")
+    if summary.get("ex_greedy_repaired") is not None:
+        lines.append(f"EX of the greedy SQL after its repair alone (no vote): {summary['ex_greedy_repaired']:.1%}.")
     cost = summary.get("cost")
     if cost:
         lines.append(f"Time over {cost['rows']} rows: greedy {cost['greedy_seconds']} s, with the vote "
@@ -164,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     preds = _rows(args.pred)
     if args.data:
         summary = summarize(preds, score_rows(args.data, preds, "pred"), score_rows(args.data, preds, "greedy"))
+        repaired = score_rows(args.data, preds, "repaired")
+        summary["ex_greedy_repaired"] = round(sum(bool(r.get("ex")) for r in repaired) / len(repaired), 4) if repaired else None
         if args.greedy_pred:
             summary["cost"] = run_cost(preds, _rows(args.greedy_pred))
     elif args.eval:

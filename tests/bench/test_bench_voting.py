@@ -61,7 +61,8 @@ def test_data_mode_scores_the_voted_and_the_greedy_sql_of_the_predicted_rows(tmp
     def pred(i: str, sql: str, greedy: str, share: float) -> dict[str, object]:
         return {"id": i, "pred": sql, "seconds": 3.0, "completion_tokens": 30,
                 "vote": {"k": 2, "share": share, "greedy_agreed": sql == greedy, "winner": 0, "greedy": greedy,
-                         "candidates": []}}
+                         "candidates": [{"sql": sql, "origin": "greedy", "error": None,
+                                         "repair": {"how": "retried", "sql": greedy, "error": "x"}}]}}
 
     voted = _write(tmp_path / "v.jsonl", [pred("r0", "SELECT count(*) FROM t", "SELECT min(a) FROM t", 2 / 3),
                                           pred("r1", "SELECT count(*) FROM t", "SELECT count(*) FROM t", 1.0)])
@@ -71,5 +72,6 @@ def test_data_mode_scores_the_voted_and_the_greedy_sql_of_the_predicted_rows(tmp
     assert _load().main(["--pred", str(voted), "--data", str(data), "--greedy-pred", str(plain), "--out", str(out)]) == 0
     summary = json.loads((out / "selective_accuracy.json").read_text(encoding="utf-8"))
     assert summary["rows"] == 2 and summary["ex_voted"] == 1.0 and summary["ex_greedy"] == 0.5
+    assert summary["ex_greedy_repaired"] == 1.0  # r0's greedy candidate was repaired into the right SQL
     assert summary["cost"] == {"rows": 2, "greedy_seconds": 2.0, "voted_seconds": 6.0, "greedy_tokens": 20,
                                "voted_tokens": 60, "time_ratio": 3.0}
