@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kosql.ask.dbtypes import PlanInfo
+from kosql.messages import Message, Seq, msg
 from kosql.sql.guard import Policy
 
 _SCAN_RE = re.compile(r"^SCAN (?:TABLE )?(\"[^\"]+\"|\S+)")
@@ -26,7 +27,8 @@ _SCAN_RE = re.compile(r"^SCAN (?:TABLE )?(\"[^\"]+\"|\S+)")
 
 @dataclass
 class CostReport:
-    """The cost check's verdict: ``note`` is always filled; ``reason`` when over budget."""
+    """The cost check's verdict: ``note`` is always filled; ``reason`` when over budget (both
+    :class:`kosql.messages.Message`, said in English or Korean)."""
 
     over_budget: bool
     note: str
@@ -69,37 +71,36 @@ def postgres_plan_info(plan_json: Any, table_rows: dict[str, int]) -> PlanInfo:
                     table_rows={t: table_rows.get(t, -1) for t in scans}, writes=writes, raw=plan_json)
 
 
-def _large(info: PlanInfo, policy: Policy) -> list[str]:
-    return [f"{t} ({info.table_rows.get(t, -1):,} rows)" for t in dict.fromkeys(info.full_scans)
+def _large(info: PlanInfo, policy: Policy) -> list[Message]:
+    return [msg("table_rows", table=t, rows=info.table_rows.get(t, -1)) for t in dict.fromkeys(info.full_scans)
             if info.table_rows.get(t, -1) > policy.large_table_rows]
 
 
 def judge_cost(info: PlanInfo, policy: Policy) -> CostReport:
     """Compare ``info`` with ``policy``'s budget."""
     if info.error:
-        return CostReport(False, f"The planner could not plan the query ({info.error}).")
+        return CostReport(False, msg("plan_failed", error=info.error))
     if info.writes:
-        return CostReport(True, "The plan holds a ModifyTable node.", "The plan would write to the database.",
-                          writes=True)
+        return CostReport(True, msg("plan_writes"), msg("writes"), writes=True)
     large = _large(info, policy)
     if info.kind == "postgres":
         cost, rows = info.total_cost or 0.0, info.plan_rows or 0.0
-        note = f"Estimated cost {cost:,.0f} (budget {policy.max_cost:,.0f}), {rows:,.0f} rows."
+        note = msg("cost_estimate", cost=cost, budget=policy.max_cost, rows=rows)
     else:
         sizes = [max(1, info.table_rows.get(t, 1)) for t in info.full_scans]
         rows = float(math.prod(sizes)) if sizes else 0.0
         cost = None
-        scans = ", ".join(info.full_scans) if info.full_scans else "none"
-        note = f"Full scans: {scans}; at most {rows:,.0f} row combinations scanned."
+        note = (msg("full_scans", tables=Seq(tuple(info.full_scans)), rows=rows) if info.full_scans
+                else msg("no_full_scans", rows=rows))
     if large:
-        note += " Full scan of a large table: " + ", ".join(large) + "."
+        note = msg("large_scans", note=note, tables=Seq(tuple(large)))
     reasons = []
     if cost is not None and cost > policy.max_cost:
-        reasons.append(f"estimated cost {cost:,.0f} is over the budget of {policy.max_cost:,.0f}")
+        reasons.append(msg("over_cost", cost=cost, budget=policy.max_cost))
     if rows > policy.max_plan_rows:
-        reasons.append(f"estimated {rows:,.0f} rows is over the budget of {policy.max_plan_rows:,.0f}")
+        reasons.append(msg("over_rows", rows=rows, budget=policy.max_plan_rows))
     if large and policy.refuse_large_scans:
-        reasons.append("it fully scans " + ", ".join(large))
+        reasons.append(msg("scans_large", tables=Seq(tuple(large))))
     if reasons:
-        return CostReport(True, note, "The query is too expensive: " + "; ".join(reasons) + ".")
+        return CostReport(True, note, msg("too_expensive", reasons=Seq(tuple(reasons), "; ")))
     return CostReport(False, note)

@@ -21,6 +21,7 @@ from kosql.ask.schema import merge_comments, render_ddl, schema_columns
 from kosql.ask.select import estimate_tokens, select_tables
 from kosql.data.schema import Schema
 from kosql.errors import UserError
+from kosql.messages import msg
 from kosql.models.base import Backend, GenerationParams
 from kosql.models.prompting import render_prompt
 from kosql.sql.extract import extract_sql
@@ -135,22 +136,21 @@ class Asker:
         result = AskResult(question=question, sql=sql, verdict=verdict, tables=list(tables or []),
                            timings=timings)
         if not verdict.allowed:
-            result.error = f"The guard refused the query: {verdict.reason}"
+            result.error = msg("guard_refused", reason=verdict.reason)
             return result
         start = time.monotonic()
         report = judge_cost(self.connector.plan(verdict.sql, timeout=self.policy.time_limit), self.policy)
         timings["cost"] = time.monotonic() - start
         result.cost = report.note
         if report.writes or (report.over_budget and not self.allow_expensive):
-            suffix = "" if report.writes else " Run it with --allow-expensive to run it anyway."
-            result.error = report.reason + suffix
+            result.error = report.reason if report.writes else msg("allow_expensive_hint", reason=report.reason)
             return result
         start = time.monotonic()
         res = self.connector.execute(verdict.sql, max_rows=self.policy.max_rows,
                                      timeout=self.policy.time_limit, denied_columns=self._denied_pairs())
         timings["execute"] = time.monotonic() - start
         if not res.ok:
-            result.error = f"The database refused or stopped the query: {res.error}"
+            result.error = msg("database_refused", error=res.error)
             return result
         result.columns = res.columns
         result.rows = [list(r) for r in res.rows]

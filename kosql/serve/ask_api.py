@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from kosql.messages import korean
 from kosql.models.base import Generation, GenerationParams, check_generated
 from kosql.models.prompting import render_prompt
 from kosql.prompts import STOP_STRINGS
@@ -105,7 +106,16 @@ def _answer(result: Any, extra_timings: dict[str, float] | None = None) -> dict[
     if extra_timings:
         out["timings"] = {**(out.get("timings") or {}), **{k: round(v, 4) for k, v in extra_timings.items()}}
     out["chart"] = chart_spec(out.get("columns") or [], out.get("rows") or []) if not out.get("error") else None
+    out["ko"] = _korean(result)
     return out
+
+
+def _korean(result: Any) -> dict[str, Any]:
+    """The guard's and the cost check's sentences in Korean, for the page (:mod:`kosql.messages`); the
+    answer's other fields keep the English the CLI prints."""
+    verdict = result.verdict
+    return {"reason": korean(verdict.reason), "notes": [korean(n) for n in verdict.notes],
+            "cost": korean(result.cost), "error": korean(result.error)}
 
 
 def ask_router(state: ServeState) -> APIRouter:

@@ -29,6 +29,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from kosql.errors import UserError
+from kosql.messages import msg
 from kosql.sql.guard_functions import ALLOWED_FUNCTION_CLASSES, ALLOWED_FUNCTION_NAMES, NEVER_ALLOWED
 from kosql.sql.guard_policy import Policy
 from kosql.sql.guard_sources import Refused, SchemaColumns, check_sources
@@ -100,22 +101,22 @@ def check_sql(sql: str, policy: Policy, *, dialect: str | None = None,
         _apply_limit(tree, policy.max_rows, notes)
         return Verdict(True, "", tree.sql(dialect=dialect), notes)
     except Refused as exc:
-        return Verdict(False, str(exc), "", [])
+        return Verdict(False, exc.reason, "", [])
 
 
 def _parse_one(sql: str, dialect: str | None) -> exp.Expr:
     if not sql or not sql.strip():
-        raise Refused("The query is empty.")
+        raise Refused(msg("query_empty"))
     try:
         trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
     except SqlglotError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise Refused(f"The query does not parse ({first}).") from None
+        raise Refused(msg("query_unparsable", error=first)) from None
     trees = [t for t in trees if not isinstance(t, exp.Semicolon)]
     if not trees:
-        raise Refused("The query is empty.")
+        raise Refused(msg("query_empty"))
     if len(trees) > 1:
-        raise Refused(f"Only one statement may run, and this text holds {len(trees)}.")
+        raise Refused(msg("one_statement", count=len(trees)))
     return trees[0]
 
 
@@ -127,17 +128,17 @@ def _node_name(node: exp.Expr) -> str:
 
 def _check_structure(tree: exp.Expr, policy: Policy) -> None:
     if not isinstance(tree, exp.Select | exp.SetOperation):
-        raise Refused(f"Only SELECT queries may run, not {_node_name(tree)}.")
+        raise Refused(msg("select_only", kind=_node_name(tree)))
     extra = {f.lower() for f in policy.extra_functions} - NEVER_ALLOWED
     for node in tree.walk():
         if isinstance(node, _FORBIDDEN_NODES):
             what = "SELECT ... INTO" if isinstance(node, exp.Into) else (
                 "FOR UPDATE/SHARE locks" if isinstance(node, exp.Lock) else _node_name(node))
-            raise Refused(f"{what} is not allowed in a read-only query.")
+            raise Refused(msg("not_read_only", what=what))
         if isinstance(node, exp.Func):
             _check_function(node, extra)
             if isinstance(node.parent, exp.Dot) and node.arg_key == "expression":
-                raise Refused(f"The function {node.parent.sql()} names a schema; call the function without one.")
+                raise Refused(msg("function_schema", function=node.parent.sql()))
 
 
 def _check_function(node: exp.Func, extra: set[str]) -> None:
@@ -146,25 +147,25 @@ def _check_function(node: exp.Func, extra: set[str]) -> None:
     if isinstance(node, exp.Anonymous):
         name = str(node.name).lower()
         if name in NEVER_ALLOWED or (name not in ALLOWED_FUNCTION_NAMES and name not in extra):
-            raise Refused(f"The function {name}() is not on the allow-list.")
+            raise Refused(msg("function_not_allowed", name=name))
         return
     cls = type(node).__name__
     if cls not in ALLOWED_FUNCTION_CLASSES:
         names = {n.lower() for n in type(node).sql_names()}
         if not names & extra or names & NEVER_ALLOWED:
             shown = type(node).sql_names()[0].lower() if type(node).sql_names() else cls
-            raise Refused(f"The function {shown}() is not on the allow-list.")
+            raise Refused(msg("function_not_allowed", name=shown))
 
 
 def _apply_limit(tree: exp.Expr, max_rows: int, notes: list[str]) -> None:
     limit = tree.args.get("limit")
     if limit is None:
         tree.set("limit", exp.Limit(expression=exp.Literal.number(max_rows)))
-        notes.append(f"LIMIT {max_rows} added")
+        notes.append(msg("limit_added", n=max_rows))
         return
     value = limit.expression
     current = int(value.this) if isinstance(value, exp.Literal) and value.is_int else None
     if current is None or current > max_rows:
         limit.set("expression", exp.Literal.number(max_rows))
         shown = current if current is not None else value.sql()
-        notes.append(f"LIMIT {shown} lowered to {max_rows}")
+        notes.append(msg("limit_lowered", shown=shown, n=max_rows))

@@ -24,6 +24,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from kosql.messages import Message, Seq, msg
 from kosql.sql.guard_policy import Policy
 
 SchemaColumns = dict[str, list[str]]  # table name -> column names
@@ -35,7 +36,12 @@ _DEFAULT_SCHEMA = {"sqlite": "main", "duckdb": "main"}  # any other dialect: "pu
 
 
 class Refused(Exception):
-    """Raised inside the checks; becomes a refusing verdict."""
+    """Raised inside the checks; becomes a refusing verdict whose reason is ``reason`` (a
+    :class:`kosql.messages.Message`, said in English or Korean)."""
+
+    def __init__(self, reason: Message) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -72,7 +78,7 @@ class _Check:
 
     def deny(self, table: str, column: str) -> None:
         if self.policy.is_denied_column(table, column):
-            raise Refused(f"The column '{table}.{column}' is denied by the policy.")
+            raise Refused(msg("column_denied", column=f"{table}.{column}"))
 
 
 def check_sources(tree: exp.Expr, policy: Policy, schema: SchemaColumns | None, dialect: str | None,
@@ -82,12 +88,12 @@ def check_sources(tree: exp.Expr, policy: Policy, schema: SchemaColumns | None, 
     folded = normalize_identifiers(tree.copy(), dialect=dialect)
     pairs = list(zip(folded.walk(), tree.walk(), strict=False))
     if len(pairs) != len(list(tree.walk())):
-        raise Refused("The query's structure cannot be checked.")
+        raise Refused(msg("structure_unchecked"))
     check = _Check(policy, schema, dialect, notes, {id(a): b for a, b in pairs})
     try:
         scopes = traverse_scope(folded)
     except SqlglotError as exc:
-        raise Refused(f"The query's structure cannot be checked ({exc}).") from None
+        raise Refused(msg("structure_unchecked_why", error=str(exc))) from None
     for scope in scopes:
         for table in _real_tables(scope).values():
             _check_table(table, check)
@@ -150,18 +156,17 @@ def _is_system_table(table: exp.Table) -> bool:
 def _check_table(table: exp.Table, check: _Check) -> None:
     policy, name = check.policy, table.name
     if _is_system_table(table):
-        raise Refused(f"The system table {check.shown(table)} may not be read.")
+        raise Refused(msg("system_table", table=check.shown(table)))
     default_schema = _DEFAULT_SCHEMA.get(check.dialect or "", "public")
     if table.catalog or (table.db and table.db != default_schema):
-        raise Refused(f"The table {check.shown(table)} is outside the database's default schema "
-                      f"'{default_schema}'; name the table without a schema.")
+        raise Refused(msg("other_schema", table=check.shown(table), schema=default_schema))
     if check.schema is not None and check.columns_of(name) is None:
-        raise Refused(f"The database has no table '{name}'.")
+        raise Refused(msg("no_such_table", table=name))
     if any(name.lower() == t.rpartition(".")[2].lower() for t in policy.denied_tables):
-        raise Refused(f"The table '{name}' is denied by the policy.")
+        raise Refused(msg("table_denied", table=name))
     if policy.allowed_tables and not any(_same_name(name, t.rpartition(".")[2], check)
                                          for t in policy.allowed_tables):
-        raise Refused(f"The table '{name}' is not in the policy's allowed tables.")
+        raise Refused(msg("table_not_allowed", table=name))
     _check_renamed_columns(table, check)
 
 
@@ -180,8 +185,7 @@ def _check_renamed_columns(table: exp.Table, check: _Check) -> None:
     denied = check.denied_of(table.name)
     hit = [c for c in cols[:renamed] if c in denied] if cols is not None else denied
     if hit:
-        raise Refused(f"Renaming the columns of table '{table.name}' ({check.shown(alias)}) would read "
-                      f"its denied column '{hit[0]}' under another name.")
+        raise Refused(msg("renamed_denied", table=table.name, alias=check.shown(alias), column=hit[0]))
 
 
 def _check_joins(scope: Scope, check: _Check) -> None:
@@ -199,8 +203,7 @@ def _check_joins(scope: Scope, check: _Check) -> None:
             for table in tables.values():
                 denied = check.denied_of(table.name)
                 if denied:
-                    raise Refused(f"A NATURAL JOIN could compare the denied column '{table.name}.{denied[0]}'; "
-                                  "join with ON instead.")
+                    raise Refused(msg("natural_join_denied", table=table.name, column=denied[0]))
 
 
 def _check_projected_stars(scope: Scope, check: _Check) -> None:
@@ -219,14 +222,13 @@ def _check_projected_stars(scope: Scope, check: _Check) -> None:
         table = hit[0]
         denied = check.denied_of(table.name)
         if check.policy.star != "expand" or check.schema is None:
-            raise Refused(f"'*' over table '{table.name}' would read its denied column "
-                          f"'{denied[0]}'; name the columns instead.")
+            raise Refused(msg("star_denied", table=table.name, column=denied[0]))
         for alias, t in star_tables:
             qualifier = _alias_identifier(check.original.get(id(t), t), alias)
             new_projections += [exp.Column(this=exp.to_identifier(c, quoted=True), table=qualifier.copy())
                                 for c in check.columns_of(t.name) or []
                                 if not check.policy.is_denied_column(t.name, c)]
-        check.notes.append(f"'*' over '{table.name}' expanded without {', '.join(denied)}")
+        check.notes.append(msg("star_expanded", table=table.name, columns=Seq(tuple(denied))))
         changed = True
     if changed:
         original = check.original.get(id(select), select)
@@ -257,8 +259,7 @@ def _check_nested_star(star: exp.Star, scope: Scope | None, check: _Check) -> No
     for table in _real_tables(scope).values():
         denied = check.denied_of(table.name)
         if denied:
-            raise Refused(f"'*' over table '{table.name}' would read its denied column '{denied[0]}'; "
-                          "name the columns instead.")
+            raise Refused(msg("star_denied", table=table.name, column=denied[0]))
 
 
 def _check_column(column: exp.Column, scope: Scope | None, check: _Check) -> None:
@@ -266,20 +267,20 @@ def _check_column(column: exp.Column, scope: Scope | None, check: _Check) -> Non
     if qualifier:
         source = _source_named(qualifier, scope)
         if source is None:
-            raise Refused(f"'{check.shown(column)}' names a table or alias that the query does not have.")
+            raise Refused(msg("unknown_qualifier", column=check.shown(column)))
         if not _is_real_table(source):
             return  # a CTE, subquery or table function: its own scope was checked
         assert isinstance(source, exp.Table)
         if isinstance(column.this, exp.Star):
             if not isinstance(column.parent, exp.Select) and check.denied_of(source.name):
-                raise Refused(f"'{check.shown(column)}' reads every column of '{source.name}', "
-                              f"its denied column '{check.denied_of(source.name)[0]}' too.")
+                raise Refused(msg("row_reads_denied", column=check.shown(column), table=source.name,
+                                  denied=check.denied_of(source.name)[0]))
             return
         check.deny(source.name, name)
         return
     if scope is None:  # no scope to resolve it in: be strict
         if any(name.lower() == c.lower() for _, c in check.policy.denied_entries()):
-            raise Refused(f"The column '{name}' is denied by the policy.")
+            raise Refused(msg("column_denied", column=name))
         return
     current: Scope | None = scope
     while current is not None:
@@ -289,5 +290,5 @@ def _check_column(column: exp.Column, scope: Scope | None, check: _Check) -> Non
                 check.deny(table.name, name)
             if alias.lower() == name.lower() and (cols is None or name.lower() not in {c.lower() for c in cols}) \
                     and check.denied_of(table.name):
-                raise Refused(f"A whole-row reference to '{table.name}' would read a denied column.")
+                raise Refused(msg("whole_row_denied", table=table.name))
         current = current.parent

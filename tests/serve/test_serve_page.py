@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -124,7 +125,9 @@ def test_page_ask_chart_edit_and_feedback(driver: Any, live: Any, tmp_path: Path
         _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#result tbody tr")) == len(expected))
         assert find(By.ID, "sql").get_attribute("value") == DEPT_SQL
         assert "가드 통과" in find(By.ID, "verdict").text
-        assert find(By.ID, "cost").text.startswith("비용 확인")
+        assert "(LIMIT 100 추가)" in find(By.ID, "verdict").text  # the guard's notes in Korean, not "added"
+        assert find(By.ID, "cost").text.startswith("비용 확인: 전체 스캔")  # the cost note in Korean
+        assert not re.search(r"\b(?:added|Full scans|rows?|scanned)\b", find(By.ID, "sql-box").text)
         assert not find(By.ID, "error").is_displayed()
         first = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#result tbody tr:first-child td")]
         assert first == [expected[0][0], str(expected[0][1])]
@@ -157,7 +160,8 @@ def test_page_ask_chart_edit_and_feedback(driver: Any, live: Any, tmp_path: Path
         box.send_keys("DELETE FROM employees")
         find(By.ID, "run").click()
         _wait(driver, lambda d: "막았어요" in find(By.ID, "verdict").text)
-        assert "SELECT" in find(By.ID, "verdict").text and not find(By.ID, "error").is_displayed()
+        assert "SELECT 쿼리만 실행할 수 있어요" in find(By.ID, "verdict").text  # the guard's reason in Korean
+        assert not find(By.ID, "error").is_displayed()
         assert find(By.ID, "result-box").is_displayed() is False
         assert [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#history li")] == [QUESTION]
         stored = driver.execute_script("return localStorage.getItem('kosql.history')")

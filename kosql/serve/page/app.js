@@ -18,6 +18,13 @@ const MESSAGES = {
   invalid_api_key: "이 서버는 API 키가 필요해요. 아래에 키를 입력해 주세요.",
   no_database: "이 서버에는 연결된 데이터베이스가 없어요 (--db 옵션으로 시작해 주세요).",
   body_too_large: "보낸 내용이 너무 커요.",
+  sql_too_long: "SQL이 너무 길어요.",
+  refused_sql: "이 SQL은 저장하지 않았어요: 가드나 데이터베이스가 막았어요. 'SQL 다시 실행'으로 이유를 확인해 주세요.",
+  no_feedback_file: "이 서버는 피드백을 저장하지 않아요.",
+  model_call_failed: "모델 호출이 실패했어요. 잠시 후 다시 시도해 주세요.",
+  too_many_prompts: "한 번에 보낸 요청이 서버의 대기열보다 커요.",
+  invalid_value: "요청 내용이 올바르지 않아요.",
+  missing_field: "요청에 필요한 내용이 빠져 있어요.",
 };
 
 function apiKey() { return localStorage.getItem(KEY_KEY) || ""; }
@@ -117,12 +124,14 @@ function render(result) {
   const verdict = result.verdict || {};
   const v = $("verdict");
   v.className = verdict.allowed ? "allowed" : "refused";
-  const notes = (verdict.notes || []).join(", ");
+  const ko = result.ko || {};  // the guard's and the cost check's sentences in Korean (kosql.messages)
+  const notes = (ko.notes || verdict.notes || []).join(", ");
   v.textContent = verdict.allowed ? "가드 통과: 읽기 전용으로 실행했어요." + (notes ? ` (${notes})` : "")
-                                  : "가드가 이 SQL을 막았어요: " + (verdict.reason || "");
-  $("cost").textContent = result.cost ? "비용 확인: " + result.cost : "";
+                                  : "가드가 이 SQL을 막았어요: " + (ko.reason || verdict.reason || "");
+  const cost = ko.cost || result.cost;
+  $("cost").textContent = cost ? "비용 확인: " + cost : "";
   $("timings").textContent = timingText(result.timings || {});
-  if (result.error && verdict.allowed) showError(result.error);  // a refusal is already said above
+  if (result.error && verdict.allowed) showError(ko.error || result.error);  // a refusal is already said above
   const notSure = renderVote(result.vote);
   renderRepair(result.repair);
   // below the confidence threshold no result is shown as the answer: the candidates are listed instead
