@@ -37,7 +37,7 @@ from kosql.models.resolve import DEFAULT_MODEL
                    "the DDL is replaced by the best of N beam candidates that does (0 = off; slower).")
 @click.option("--vote", type=click.IntRange(min=0), default=0, show_default=True,
               help="Execution-guided voting for the fine-tuned model: greedy plus K sampled candidates run on "
-                   "each row's database, the largest group of equal results wins (0 = off; about 1 + 0.9 K "
+                   "each row's database, the largest group of equal results wins (0 = off; about 1 + 1.2 K "
                    "times the generation time). The report pairs it with greedy alone on the same rows.")
 @click.argument("overrides", nargs=-1)
 def command(out: Path | None, model: str, dataset: str | None, test_per_split: int, method: str | None,

@@ -53,8 +53,9 @@ _TRAIN_SECONDS_PER_ROW = {("qwen2.5-coder-0.5b", "lora"): 0.78, ("qwen2.5-coder-
 # Generation seconds for 120 test rows where a model differs from the defaults above (llama.cpp, 2 idle cores).
 _GENERATE_SECONDS = {"qwen2.5-coder-0.5b": {"base": 240.0, "finetuned": 170.0},
                      "qwen2.5-coder-1.5b": {"base": 420.0, "finetuned": 260.0}}
-# --vote k: each sample costs about one more generation of the row, plus running the candidates.
-VOTE_COST_PER_SAMPLE = 0.9
+# --vote k: each sample costs a bit more than one generation of the row (retries, running the candidates):
+# --vote 4 took 5.9x the greedy time with the default model (docs/results/voting).
+VOTE_COST_PER_SAMPLE = 1.2
 _COMMENTS_COST = {"train": 1.3, "base": 1.4, "finetuned": 1.4}
 # A CPU without native bf16 (AVX2 only) trains in fp32 and runs llama.cpp's kernels without AVX512.
 _NO_BF16_COST = {"train": 1.6, "base": 1.2, "finetuned": 1.2}
