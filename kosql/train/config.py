@@ -66,6 +66,8 @@ class LoraConfig:
     dropout: float = _f(0.05, "Dropout on the LoRA input.", min=0.0, max=0.9)
     target_modules: list[str] = _f(["all-linear"], "Modules that get adapters; ['all-linear'] = every linear layer "
                                                    "except the output head.")
+    top_layers: int = _f(0, "Adapters on the top N transformer layers only (0 = every layer): the backward pass "
+                            "stops at the lowest adapted layer, so training steps are cheaper.", min=0)
 
 
 @dataclass

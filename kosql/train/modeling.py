@@ -152,13 +152,34 @@ def freeze(model: Any, *, embeddings: bool, layers: int, field_name: str = "mode
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str]) -> Any:
-    """A peft LoraConfig for causal LM; ['all-linear'] targets every linear layer but the output head."""
+def adapted_layers(top_layers: int, num_layers: int) -> list[int] | None:
+    """The transformer layers that get adapters: the top ``top_layers`` of ``num_layers`` (None = all)."""
+    if top_layers <= 0 or top_layers >= num_layers:
+        return None
+    return list(range(num_layers - top_layers, num_layers))
+
+
+def linear_module_names(model: Any) -> list[str]:
+    """The distinct names of the model's linear layers inside its transformer blocks (what peft's
+    'all-linear' adapts), for a LoRA limited to some layers."""
+    import torch
+
+    names = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+             if isinstance(mod, torch.nn.Linear) and ".layers." in f".{name}"}
+    return sorted(names)
+
+
+def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str], *,
+                layers: list[int] | None = None, linear_names: list[str] | None = None) -> Any:
+    """A peft LoraConfig for causal LM; ['all-linear'] targets every linear layer but the output head
+    (``linear_names`` when ``layers`` limits the adapters to those transformer layers)."""
     from peft import LoraConfig
 
     targets: str | list[str] = "all-linear" if target_modules in (["all-linear"], ["all"]) else list(target_modules)
+    if layers is not None and isinstance(targets, str):
+        targets = list(linear_names or [])
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none",
-                      task_type="CAUSAL_LM")
+                      task_type="CAUSAL_LM", layers_to_transform=layers)
 
 
 def is_main_process() -> bool:

@@ -27,10 +27,12 @@ from kosql.train.data import (
 from kosql.train.eta import StepClock
 from kosql.train.manifest import RunFolder, append_log, make_manifest, write_json, write_run_config
 from kosql.train.modeling import (
+    adapted_layers,
     checkpointing_flag,
     cuda_available,
     freeze,
     is_main_process,
+    linear_module_names,
     load_model,
     load_tokenizer,
     lora_config,
@@ -244,7 +246,9 @@ def _load_trainable(cfg: SFTConfig, base_path: str, say: Printer) -> tuple[Any, 
     peft_cfg = None
     if m.method in ("lora", "qlora"):
         lc = cfg.lora
-        peft_cfg = lora_config(lc.r, lc.alpha, lc.dropout, lc.target_modules)
+        layers = adapted_layers(lc.top_layers, int(getattr(model.config, "num_hidden_layers", 0) or 0))
+        peft_cfg = lora_config(lc.r, lc.alpha, lc.dropout, lc.target_modules, layers=layers,
+                               linear_names=linear_module_names(model) if layers else None)
     return model, peft_cfg
 
 
