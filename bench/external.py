@@ -2,7 +2,7 @@
 
 Sets (each generated with kosql's own generation code and scored by execution, EX):
 
-* ``handwritten`` (always): the hand-written dev set of ``bench/data/handwritten/`` (138 questions on
+* ``handwritten`` (always): the hand-written dev set of ``kosql/evalsets/handwritten/`` (138 questions on
   six databases that are not bundled domains); its databases are built once into kosql's cache.
 * ``kowikisql-dev`` with ``--kowikisql FILE``: the rows of a KoWikiSQL ``ko_text2sql_format.jsonl``
   whose ``split`` is ``dev`` (``--kowikisql-split``), ``db_path`` relative to that file, e.g.
@@ -39,8 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.data.handwritten.build import build as build_handwritten  # noqa: E402
-from bench.data.handwritten.build import fingerprint  # noqa: E402
 from kosql.data.rows import Example  # noqa: E402
 from kosql.errors import UserError  # noqa: E402
 
@@ -49,10 +47,9 @@ RESULTS = ROOT / "bench" / "results"
 
 def handwritten_rows() -> list[Example]:
     """The hand-written dev set, its databases built into kosql's cache (once per version)."""
-    from kosql.cache import cache_root
-    from kosql.data.load import load_examples
+    from kosql.evalsets import handwritten_rows as rows
 
-    return load_examples(build_handwritten(cache_root() / "handwritten" / fingerprint()))
+    return rows()
 
 
 def kowikisql_rows(path: str, split: str) -> list[Example]:
@@ -79,7 +76,7 @@ def bundled_rows(n: int) -> list[Example]:
 
 def collect_sets(args: argparse.Namespace) -> list[tuple[str, str, list[Example]]]:
     """``(name, description, rows)`` of every set asked for, each cut to ``--limit`` rows."""
-    sets = [("handwritten", "hand-written dev set (bench/data/handwritten)", handwritten_rows())]
+    sets = [("handwritten", "hand-written dev set (kosql/evalsets/handwritten)", handwritten_rows())]
     if args.kowikisql:
         sets.append((f"kowikisql-{args.kowikisql_split}", f"KoWikiSQL, split {args.kowikisql_split}",
                      kowikisql_rows(args.kowikisql, args.kowikisql_split)))

@@ -20,7 +20,9 @@ from kosql.evaluate.paired import PAIRED_HEADER, PairedResult, format_p, paired_
 from kosql.evaluate.stats import wilson_interval
 
 METRICS: tuple[tuple[str, str], ...] = (("ex", "EX"), ("ts_ex", "TS-EX"), ("em", "EM"))
-SPLITS: tuple[tuple[str, str], ...] = (("heldout_domain", "held-out domains"), ("in_domain", "in-domain"))
+SPLITS: tuple[tuple[str, str], ...] = (("heldout_domain", "held-out domains"), ("in_domain", "in-domain"),
+                                       ("handwritten", "hand-written"))
+BUNDLED_SPLITS = ("heldout_domain", "in_domain")  # the "bundled test" slice when other sets are scored too
 HARDNESS: tuple[str, ...] = ("easy", "medium", "hard", "extra")
 
 
@@ -76,6 +78,8 @@ class Comparison:
 def _slice_rows(rows: Sequence[dict[str, Any]], slice_id: str) -> list[dict[str, Any]]:
     if slice_id == "all":
         return list(rows)
+    if slice_id == "bundled":
+        return [r for r in rows if r.get("split") in BUNDLED_SPLITS]
     kind, _, value = slice_id.partition(":")
     return [r for r in rows if str(r.get(kind) or "") == value]
 
@@ -84,6 +88,9 @@ def compare(per_model: Mapping[str, Sequence[dict[str, Any]]]) -> Comparison:
     """Build the comparison of several models' per-row results."""
     slices: list[tuple[str, str]] = [("all", "all")]
     all_rows = [r for rows in per_model.values() for r in rows]
+    if any(r.get("split") == "handwritten" for r in all_rows) and any(r.get("split") in BUNDLED_SPLITS
+                                                                      for r in all_rows):
+        slices.append(("bundled", "bundled test"))
     for value, label in SPLITS:
         if any(r.get("split") == value for r in all_rows):
             slices.append((f"split:{value}", label))
@@ -103,6 +110,11 @@ def compare(per_model: Mapping[str, Sequence[dict[str, Any]]]) -> Comparison:
                 res = paired_test(per_model[a], per_model[b], metric)
                 if res.n:
                     comp.paired.append((a, b, res))
+            for slice_id, label in slices:  # each set on its own when several were scored
+                if slice_id in ("bundled", "split:handwritten"):
+                    res = paired_test(_slice_rows(per_model[a], slice_id), _slice_rows(per_model[b], slice_id), "ex")
+                    if res.n:
+                        comp.paired.append((f"{a} [{label}]", f"{b} [{label}]", res))
     return comp
 
 

@@ -21,6 +21,9 @@ class QuickstartOptions:
     dataset: str | None = field(default=None, metadata={"help": "Dataset spec (default: the training config's "
                                                                  "bundled dataset, see quickstart_dataset)."})
     test_per_split: int = field(default=60, metadata={"help": "Test rows per split."})
+    handwritten: int = field(default=60, metadata={"help": "Rows of the hand-written dev set (questions kosql's "
+                                                          "generator did not write) evaluated too, spread over its "
+                                                          "databases (0 = none)."})
     train_config: str | None = field(default=None, metadata={"help": "SFT config (default: CPU config)."})
     method: str | None = field(default=None, metadata={"help": "Fine-tuning method: 'full' or 'lora' "
                                                                 "(default: the model's best measured one)."})

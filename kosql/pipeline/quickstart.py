@@ -70,7 +70,7 @@ def quickstart_dataset(config: str | None, overrides: list[str]) -> str:
 
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
-_RUN_DEFINING = ("model", "dataset", "test_per_split", "train_config", "method", "train_overrides", "max_new_tokens",
+_RUN_DEFINING = ("model", "dataset", "test_per_split", "handwritten", "train_config", "method", "train_overrides", "max_new_tokens",
                  "seed", "repair_beams", "vote")
 
 
@@ -113,7 +113,7 @@ def initial_guesses(opts: QuickstartOptions, settings: Any, dataset: str) -> dic
     if settings.train.max_steps <= 0:
         return dict(_GUESS)
     return step_guesses(opts.model, str(settings.model.method), planned_train_rows(settings),
-                        2 * opts.test_per_split, dataset, native_bf16=_native_bf16())
+                        2 * opts.test_per_split + opts.handwritten, dataset, native_bf16=_native_bf16())
 
 
 def check_resumable(out: Path, opts: QuickstartOptions) -> None:
@@ -210,6 +210,25 @@ def run_quickstart(opts: QuickstartOptions, console: Console | None = None) -> d
     return summary
 
 
+def pick_handwritten(n: int, seed: int) -> list[Example]:
+    """``n`` rows of the hand-written dev set, as even over its databases as ``n`` allows (deterministic)."""
+    import random
+
+    from kosql.evalsets import handwritten_rows
+
+    by_db: dict[str, list[Example]] = {}
+    for row in handwritten_rows():
+        by_db.setdefault(row.db_id, []).append(row)
+    for db_id, rows in by_db.items():
+        random.Random(f"{seed}:{db_id}").shuffle(rows)
+    picked: list[Example] = []
+    while len(picked) < n and any(by_db.values()):
+        for rows in by_db.values():
+            if rows and len(picked) < n:
+                picked.append(rows.pop())
+    return sorted(picked, key=lambda r: r.id)
+
+
 def data_step(plan: RunPlan, clock: _Clock, summary: dict[str, Any]) -> tuple[list[Example], int]:
     """The test subset (the bundled dataset is generated on first use) into ``test_rows.jsonl``; returns
     it and the rows training will see, by which the estimate is corrected now that the data is there."""
@@ -220,6 +239,8 @@ def data_step(plan: RunPlan, clock: _Clock, summary: dict[str, Any]) -> tuple[li
         from kosql.vote.rows import check_databases
 
         check_databases(test_rows)
+    if plan.options.handwritten:
+        test_rows += pick_handwritten(plan.options.handwritten, plan.seed)
     write_jsonl(plan.folders.test_rows, test_rows)
     splits: dict[str, int] = {}
     for r in test_rows:

@@ -1,4 +1,4 @@
-"""The hand-written Korean dev set (bench/data/handwritten): size, schemas, and gold SQL that runs."""
+"""The hand-written Korean dev set (kosql/evalsets/handwritten): size, schemas, and gold SQL that runs."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("handwritten_build", ROOT / "bench/data/handwritten/build.py")
+    spec = importlib.util.spec_from_file_location("handwritten_build", ROOT / "kosql/evalsets/handwritten/build.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

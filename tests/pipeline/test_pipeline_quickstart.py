@@ -163,6 +163,7 @@ def test_step_guesses_scale_with_rows_model_and_comments() -> None:
 
 
 def test_the_first_estimate_uses_the_training_plan_when_it_is_known(tmp_path: Path) -> None:
+    from kosql.models.cpu import cpu_supports_bf16
     from kosql.pipeline.quickstart import _GUESS, initial_guesses, step_guesses
     from kosql.pipeline.steps import default_train_config
     from kosql.pipeline.training import train_config
@@ -170,7 +171,8 @@ def test_the_first_estimate_uses_the_training_plan_when_it_is_known(tmp_path: Pa
     config = default_train_config("smollm2-135m", "full")
     opts = QuickstartOptions(out=tmp_path, model="smollm2-135m")
     longer = initial_guesses(opts, train_config(config, ["train.max_steps=520"]), "bundled:small")
-    assert longer == step_guesses("smollm2-135m", "full", 520 * 4, 120, "bundled:small")
+    assert longer == step_guesses("smollm2-135m", "full", 520 * 4, 120 + opts.handwritten, "bundled:small",
+                                  native_bf16=cpu_supports_bf16())
     shipped = initial_guesses(opts, train_config(config, []), "bundled:small")
     assert longer["train"] == pytest.approx(shipped["train"] * 520 / 180)
     every = initial_guesses(opts, train_config(config, ["train.max_steps=-1"]), "bundled:small")
@@ -230,7 +232,7 @@ def test_a_run_follows_its_plan_and_records_the_backends(tmp_path: Path, monkeyp
     monkeypatch.setattr(registry, "default_backend",
                         lambda model, adapter=None: "engine-with-adapter" if adapter else "engine-for-base")
     monkeypatch.setattr(quickstart, "train_sft_run", fake_train)
-    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", dataset=str(data), method="lora",
+    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", dataset=str(data), method="lora", handwritten=0,
                              repair_beams=2, batch_size=2)
     plan = plan_quickstart(opts)
     assert not plan.folders.out.exists()  # planning writes nothing
@@ -252,3 +254,13 @@ def test_a_run_follows_its_plan_and_records_the_backends(tmp_path: Path, monkeyp
     assert list(written["steps"]) == plan.steps
     for name in ("test_rows.jsonl", "base/eval/per_row.jsonl", "finetuned/eval-greedy/per_row.jsonl", "report.md"):
         assert (tmp_path / "qs" / name).exists(), name
+
+
+def test_the_hand_written_rows_are_spread_over_their_databases() -> None:
+    from collections import Counter
+
+    from kosql.pipeline.quickstart import pick_handwritten
+
+    rows = pick_handwritten(12, 0)
+    assert len(rows) == 12 and set(Counter(r.db_id for r in rows).values()) == {2}
+    assert {r.extra["split"] for r in rows} == {"handwritten"} and rows == pick_handwritten(12, 0)

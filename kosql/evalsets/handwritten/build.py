@@ -7,7 +7,7 @@ spaces, double-quoted, no keys between the tables), ``carRental`` (camelCase, fo
 ``card_expense`` (one upper-case table, Korean enterprise abbreviations). Every row comes from a fixed
 seed, so a build is the same on every machine.
 
-Run: ``python bench/data/handwritten/build.py OUT_DIR`` writes ``OUT_DIR/<db_id>.sqlite`` for each
+Run: ``python kosql/evalsets/handwritten/build.py OUT_DIR`` writes ``OUT_DIR/<db_id>.sqlite`` for each
 database and ``OUT_DIR/questions.jsonl`` (the questions with ``db_path`` relative to ``OUT_DIR``).
 """
 
@@ -475,7 +475,7 @@ def build(out_dir: str | Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python bench/data/handwritten/build.py OUT_DIR", file=sys.stderr)
+        print("usage: python kosql/evalsets/handwritten/build.py OUT_DIR", file=sys.stderr)
         return 2
     path = build(args[0])
     print(f"wrote {len(SCHEMAS)} databases and {path}")
