@@ -26,6 +26,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("kosql.cli.merge", "Merge a LoRA adapter into its base model."),
     "judge": ("kosql.cli.judge", "Judge predictions with an LLM over an OpenAI-compatible API."),
     "quickstart": ("kosql.cli.quickstart", "Run the whole pipeline on the embedded defaults."),
+    "adapt": ("kosql.cli.adapt", "Fine-tune a LoRA adapter for your own database and measure it."),
     "sweep": ("kosql.cli.sweep", "Run a grid of train -> generate -> eval experiments."),
     "models": ("kosql.cli.models", "List the embedded models and prepare them once."),
     "analyze": ("kosql.cli.analyze", "Show where a model fails most, with examples."),

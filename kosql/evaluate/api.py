@@ -23,6 +23,7 @@ import importlib.util
 import os
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kosql.data.rows import Example
-from kosql.db.execute import execute_sql
+from kosql.db.execute import ExecResult, execute_sql
 from kosql.evaluate.categories import categorize, is_forbidden
 from kosql.evaluate.stats import compute_metrics
 from kosql.progress import ProgressBar
@@ -93,7 +94,14 @@ def _row_base(example: Example, pred_sql: str) -> dict[str, Any]:
 
 def _score_ex(row: dict[str, Any], db_path: str, gold_sql: str, pred_sql: str,
               timeout: float, max_rows: int) -> None:
-    gold = execute_sql(db_path, gold_sql, timeout=timeout, max_rows=max_rows)
+    score_execution(row, lambda sql: execute_sql(db_path, sql, timeout=timeout, max_rows=max_rows), gold_sql,
+                    pred_sql)
+
+
+def score_execution(row: dict[str, Any], run: Callable[[str], ExecResult], gold_sql: str, pred_sql: str) -> None:
+    """EX of one row into ``row`` (its ``method``, ``category``, ``ex``, errors), gold and prediction
+    executed by ``run`` (a SQLite file here; another database's read-only connector elsewhere)."""
+    gold = run(gold_sql)
     row["method"] = "ex"
     row["gold_rows"] = len(gold.rows)
     if not gold.ok:
@@ -103,7 +111,7 @@ def _score_ex(row: dict[str, Any], db_path: str, gold_sql: str, pred_sql: str,
     if not pred_sql.strip() or is_forbidden(pred_sql):
         pred_ok, kind, match = False, ("forbidden" if pred_sql.strip() else None), False
     else:
-        pred = execute_sql(db_path, pred_sql, timeout=timeout, max_rows=max_rows)
+        pred = run(pred_sql)
         pred_ok, kind = pred.ok, pred.error_kind
         row["pred_rows"] = len(pred.rows)
         if not pred.ok:
