@@ -166,3 +166,27 @@ def first_difference(before: dict[str, Any], current: dict[str, Any],
         if key in before and before[key] != current.get(key):
             return key, before[key], current.get(key)
     return None
+
+
+def latest_quickstart_adapter(model: str, root: str | Path = "runs") -> Path | None:
+    """The adapter of the newest finished ``kosql quickstart`` run under ``root`` (its default
+    ``runs/``) that fine-tuned ``model``, or None: what ``kosql ask`` and ``kosql serve`` answer with by
+    default, since the main job's model beats the untrained one on every set measured."""
+    best: tuple[float, Path] | None = None
+    base = Path(root)
+    if not base.is_dir():
+        return None
+    for summary in base.glob("*/summary.json"):
+        adapter = summary.parent / "train" / "adapter"
+        manifest = summary.parent / "train" / "manifest.json"
+        if not (adapter / "adapter_config.json").is_file() or not manifest.is_file():
+            continue
+        try:
+            if read_json(manifest).get("base_model") != model:
+                continue
+        except (OSError, ValueError, UserError):
+            continue
+        stamp = summary.stat().st_mtime
+        if best is None or stamp > best[0]:
+            best = (stamp, adapter)
+    return best[1] if best else None

@@ -37,6 +37,7 @@ class BackendOptions:
     key_option: str = "--api-key-env"
     endpoint_option: str = "--endpoint"
     endpoint_default: str | None = None  # the command's endpoint when none is given (None: the backend's)
+    adapter_note: str = ""  # why this adapter (--adapter auto), said on stderr when the model loads
 
     @property
     def kind(self) -> str:
@@ -67,6 +68,8 @@ class BackendOptions:
         kind = self.kind
         if kind == "openai" and require_base_url and not self.base_url:
             raise UserError("--backend openai needs --base-url (the external server's API root).")
+        if self.adapter_note:
+            click.echo(self.adapter_note, err=True)
         return load_backend(kind, self.model, adapter=self.adapter, **opts, **extra)
 
     def prompt_format(self, backend: Backend | None, asked: str | None = None) -> str:
@@ -81,10 +84,28 @@ class BackendOptions:
             name, "--" + name.replace("_", "-"))
 
 
+def resolve_adapter(asked: str | None, model: str, backend: str, base_url: str | None) -> tuple[str | None, str]:
+    """The adapter a serving command uses and a note saying why: a folder as given; 'none' = the
+    untrained model; 'auto' = the newest finished ``kosql quickstart`` run's adapter for ``model`` under
+    ``runs/`` (:func:`kosql.runinfo.latest_quickstart_adapter`) when the model runs locally, else none."""
+    from kosql.runinfo import latest_quickstart_adapter
+
+    if asked not in ("auto", "none"):
+        return asked, ""
+    if asked == "none" or backend in ("openai", "fake") or base_url:
+        return None, ""
+    found = latest_quickstart_adapter(model)
+    if found is None:
+        return None, (f"using {model} untrained (no finished `kosql quickstart` run under runs/; "
+                      "run one, or pass --adapter)")
+    return str(found), f"using the fine-tuned adapter {found} (from `kosql quickstart`; --adapter none for the untrained model)"
+
+
 def backend_options(*, key_option: str = "--api-key-env", endpoint_option: str = "--endpoint",
-                    endpoint_default: str | None = None) -> Callable[[F], F]:
+                    endpoint_default: str | None = None, adapter_auto: bool = False) -> Callable[[F], F]:
     """Click options --model, --backend, --adapter, --base-url, ``key_option``, ``endpoint_option``,
-    --rpm and --concurrency, handed to the command as one ``backend_options: BackendOptions``."""
+    --rpm and --concurrency, handed to the command as one ``backend_options: BackendOptions``.
+    ``adapter_auto``: --adapter defaults to 'auto' (:func:`resolve_adapter`), said on stderr."""
     endpoint_help = "API of the --base-url server (openai backend): chat sends the prompt as a user message, " \
                     "completions continues it verbatim"
     endpoint_help += f" [default: {endpoint_default or 'chat'}]."
@@ -97,8 +118,11 @@ def backend_options(*, key_option: str = "--api-key-env", endpoint_option: str =
                      help="Where generation runs: auto (openai with --base-url, llama.cpp for the embedded Qwen "
                           "models, else hf), hf, llamacpp or vllm (in this process), openai (an OpenAI-compatible "
                           "server at --base-url), fake (a fixed answer, for trying things out)."),
-        click.option("--adapter", "bo_adapter", default=None,
-                     help="LoRA adapter folder applied on top of the model (hf, llamacpp and vllm backends)."),
+        click.option("--adapter", "bo_adapter", default="auto" if adapter_auto else None,
+                     show_default=adapter_auto,
+                     help="LoRA adapter folder applied on top of the model (hf, llamacpp and vllm backends)" + (
+                         "; 'auto' = the newest finished `kosql quickstart` run's adapter under runs/ for --model, "
+                         "'none' = the untrained model." if adapter_auto else ".")),
         click.option("--base-url", "bo_base_url", default=None,
                      help="OpenAI-compatible API root (openai backend), e.g. http://gpu-host:8000/v1."),
         click.option(key_option, "bo_api_key_env", default=None,
@@ -115,8 +139,10 @@ def backend_options(*, key_option: str = "--api-key-env", endpoint_option: str =
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            spec = BackendOptions(
-                model=kwargs.pop("bo_model"), backend=kwargs.pop("bo_backend"), adapter=kwargs.pop("bo_adapter"),
+            model, backend, base_url = kwargs.pop("bo_model"), kwargs.pop("bo_backend"), kwargs["bo_base_url"]
+            adapter, note = resolve_adapter(kwargs.pop("bo_adapter"), model, backend, base_url)
+            spec = BackendOptions(adapter_note=note,
+                model=model, backend=backend, adapter=adapter,
                 base_url=kwargs.pop("bo_base_url"), api_key_env=kwargs.pop("bo_api_key_env"),
                 endpoint=kwargs.pop("bo_endpoint"), rpm=kwargs.pop("bo_rpm"),
                 concurrency=kwargs.pop("bo_concurrency"), key_option=key_option, endpoint_option=endpoint_option,
