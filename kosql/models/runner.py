@@ -33,6 +33,7 @@ from kosql.models.base import (
     backend_beam_search,
     backend_prefix_cache,
 )
+from kosql.models.identifiers import repair_rows_identifiers
 from kosql.models.prompting import render_prompt
 from kosql.progress import ProgressBar
 from kosql.runinfo import first_difference, read_record
@@ -256,6 +257,7 @@ def generate_predictions(
             gens = backend.generate([prompts[i] for i in idx], params)
             step = max(1, params.num_return_sequences)
             rows = [prediction_row(pending[i].id, gens[k * step], backend.name) for k, i in enumerate(idx)]
+            repair_rows_identifiers(rows, [pending[i] for i in idx])
             if repair_beams:
                 repair_rows(rows, [pending[i] for i in idx], [prompts[i] for i in idx], backend, params,
                             repair_beams)
