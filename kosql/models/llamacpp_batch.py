@@ -30,6 +30,7 @@ from kosql.models.llamacpp_seq import (
     ContextPlan,
     SequenceText,
     best_slot,
+    cheapest_split,
     plan_context,
     token_budget,
 )
@@ -37,6 +38,7 @@ from kosql.models.llamacpp_seq import (
 N_BATCH = 512  # prompt tokens per llama_decode call (as llama_cpp.Llama's default)
 COPY_MIN = 32  # copy a busy slot's cache only when it shares this many more prompt tokens
 DRAFT_NGRAM, DRAFT_TOKENS = 2, 10  # prompt lookup: n-gram matched, tokens proposed
+PROBE_SIZES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # decode batch sizes timed once per context
 
 
 class DecodeError(RuntimeError):
@@ -63,6 +65,7 @@ class DecodeStats:
     prompt_reused: int = 0
     drafted: int = 0
     accepted: int = 0
+    probe: dict[int, float] = field(default_factory=dict)  # ms per decode call of n tokens, as measured
 
 
 @dataclass
@@ -107,6 +110,7 @@ class BatchEngine:
         self._batch: Any = None
         self._cached: list[list[int]] = []  # per slot: the tokens whose KV is in its cache
         self._pieces: dict[int, bytes] = {}
+        self._costs: dict[int, float] | None = None
 
     # -- context -------------------------------------------------------------------------------
 
@@ -135,6 +139,7 @@ class BatchEngine:
         self._mem = lc.llama_get_memory(ctx)
         self._batch = lc.llama_batch_init(max(N_BATCH, plan.slots * (DRAFT_TOKENS + 1)), 0, 1)
         self._cached = [[] for _ in range(plan.slots)]
+        self._costs = None
 
     def close(self) -> None:
         """Free the context (the next call creates one)."""
@@ -233,21 +238,58 @@ class BatchEngine:
         return (len(prompt) - start - 1) % N_BATCH
 
     def _step(self, active: list[_Seq], out: list[list[Outcome]]) -> None:
-        """One token for every active sequence (or a drafted run for a lone greedy one)."""
+        """One token for every active sequence, in the groups that decode fastest here (or a
+        drafted run for a lone greedy one)."""
         if self.draft == "prompt-lookup" and len(active) == 1 and active[0].sampler is None:
             done = self._step_draft(active[0])
         else:
-            for k, seq in enumerate(active):
-                self._put(k, seq.pending, len(self._cached[seq.slot]), seq.slot, True)
-            self._decode(len(active))
-            done = []
-            for k, seq in enumerate(active):
-                self._cached[seq.slot].append(seq.pending)
-                if self._accept(seq, self._sample(seq, k)):
-                    done.append(seq)
+            done, start = [], 0
+            for size in self._groups(len(active)):
+                group = active[start:start + size]
+                start += size
+                for k, seq in enumerate(group):
+                    self._put(k, seq.pending, len(self._cached[seq.slot]), seq.slot, True)
+                self._decode(len(group))
+                for k, seq in enumerate(group):
+                    self._cached[seq.slot].append(seq.pending)
+                    if self._accept(seq, self._sample(seq, k)):
+                        done.append(seq)
         for seq in done:
             active.remove(seq)
             self._finish(seq, out)
+
+    def _groups(self, n: int) -> list[int]:
+        """How to split ``n`` sequences' next tokens into decode calls (sizes): the split of least
+        measured time. On a CPU a forward pass of a few tokens can cost more per token than one of
+        a single token (the kernels change with the batch), so small groups may decode one by one."""
+        if n <= 1:
+            return [n] if n else []
+        if self._costs is None:
+            self._costs = self._probe()
+        return cheapest_split(n, self._costs)
+
+    def _probe(self) -> dict[int, float]:
+        """Seconds of one decode call of n tokens (n sequences, one token each), for a few n up to
+        the slots: dummy tokens after each slot's cached ones, removed again (best of two)."""
+        import time
+
+        assert self._plan is not None
+        room = [s for s in range(self._plan.slots) if len(self._cached[s]) + 1 < self._plan.per_sequence]
+        if not room:
+            return {}
+        sizes = sorted({n for n in PROBE_SIZES if n <= len(room)} | {len(room)})
+        costs: dict[int, float] = {}
+        for n in sizes * 2:
+            for k, slot in enumerate(room[:n]):
+                self._put(k, 0, len(self._cached[slot]), slot, True)
+            t0 = time.perf_counter()
+            self._decode(n)
+            costs[n] = min(costs.get(n, float("inf")), time.perf_counter() - t0)
+            for slot in room[:n]:
+                self._lc.llama_memory_seq_rm(self._mem, slot, len(self._cached[slot]), -1)
+        self.stats.calls -= len(sizes) * 2
+        self.stats.probe = {n: round(c * 1000, 1) for n, c in costs.items()}
+        return costs
 
     def _step_draft(self, seq: _Seq) -> list[_Seq]:
         import numpy as np

@@ -114,3 +114,18 @@ def best_slot(prompt: Sequence[int], cached: Sequence[Sequence[int]], candidates
         if k > shared:
             best, shared = slot, k
     return best, max(shared, 0)
+
+
+def cheapest_split(n: int, costs: dict[int, float]) -> list[int]:
+    """Split ``n`` tokens into decode calls of the measured sizes (``costs``: seconds per call of that
+    many tokens) so that the calls take the least time in all; sizes largest first."""
+    if not costs:
+        return [n]
+    best: list[tuple[float, int]] = [(0.0, 0)]  # (time for a tokens, size of the last call)
+    for a in range(1, n + 1):
+        best.append(min((best[a - k][0] + c, k) for k, c in costs.items() if k <= a))
+    sizes, a = [], n
+    while a:
+        sizes.append(best[a][1])
+        a -= best[a][1]
+    return sorted(sizes, reverse=True)
