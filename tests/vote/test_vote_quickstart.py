@@ -62,7 +62,7 @@ def test_quickstart_vote_pairs_greedy_and_voted_on_the_same_rows(tmp_path: Path,
 
     trained: list[str] = []
     _patch(monkeypatch, trained)
-    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", dataset=str(_dataset(tmp_path)),
+    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", handwritten=0, dataset=str(_dataset(tmp_path)),
                              method="lora", vote=2, batch_size=2)
     plan = plan_quickstart(opts)
     assert plan.generation.vote == 2 and plan.base_generation().vote == 0
@@ -76,7 +76,7 @@ def test_quickstart_vote_pairs_greedy_and_voted_on_the_same_rows(tmp_path: Path,
     assert (tmp_path / "qs" / "finetuned" / "eval-greedy" / "per_row.jsonl").exists()
     # resuming the folder with another k is refused
     with pytest.raises(UserError, match="vote=2"):
-        run_quickstart(QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m",
+        run_quickstart(QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", handwritten=0,
                                          dataset=str(tmp_path / "data"), method="lora", vote=4, batch_size=2))
 
 
@@ -86,7 +86,7 @@ def test_quickstart_vote_refuses_rows_without_a_database_before_training(tmp_pat
 
     trained: list[str] = []
     _patch(monkeypatch, trained)
-    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", dataset=str(_dataset(tmp_path, False)),
+    opts = QuickstartOptions(out=tmp_path / "qs", model="smollm2-135m", handwritten=0, dataset=str(_dataset(tmp_path, False)),
                              method="lora", vote=2, batch_size=2, skip_base=True)
     with pytest.raises(UserError, match="it has no db_path"):
         run_quickstart(opts)
