@@ -79,7 +79,7 @@ def test_the_wheel_runs_the_tiny_quickstart_from_another_folder(tmp_path: Path) 
                          cwd=elsewhere, env=env, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     args = [kosql_bin, "quickstart", "--model", "smollm2-135m", "--out", "qs", "--skip-base", "--test-per-split", "1",
-            "--max-new-tokens", "16", "--batch-size", "2", "train.max_steps=1", "train.batch_size=2",
+            "--handwritten", "1", "--max-new-tokens", "16", "--batch-size", "2", "train.max_steps=1", "train.batch_size=2",
             "data.max_rows=4", "data.check_sql=false", "eval.dev_rows=0"]
     run = subprocess.run(args, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]

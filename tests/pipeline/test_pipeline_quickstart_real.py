@@ -15,11 +15,11 @@ def test_quickstart_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     pytest.importorskip("trl")
     out = tmp_path / "qs"
     args = ["quickstart", "--model", "smollm2-135m", "--out", str(out), "--test-per-split", "2",
-            "--max-new-tokens", "24", "--batch-size", "4", "train.max_steps=1", "train.batch_size=2",
+            "--handwritten", "2", "--max-new-tokens", "24", "--batch-size", "4", "train.max_steps=1", "train.batch_size=2",
             "data.max_rows=4", "data.check_sql=false", "eval.dev_rows=0"]
     assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["test_rows"] == {"heldout_domain": 2, "in_domain": 2}
+    assert summary["test_rows"] == {"heldout_domain": 2, "in_domain": 2, "handwritten": 2}
     assert summary["options"]["dataset"] == "bundled:small"  # the full-FT config's data
     assert set(summary["results"]) == {"smollm2-135m (base)", "smollm2-135m + full FT"}
     assert summary["backends"] == {"base": "hf", "finetuned": "hf"}  # a fully fine-tuned folder: transformers
@@ -42,7 +42,7 @@ def test_quickstart_with_the_seeds_lora_method(tmp_path: Path) -> None:
     pytest.importorskip("trl")
     out = tmp_path / "qs"
     args = ["quickstart", "--model", "smollm2-135m", "--out", str(out), "--method", "lora", "--skip-base",
-            "--test-per-split", "1",
+            "--test-per-split", "1", "--handwritten", "1",
             "--max-new-tokens", "16", "train.max_steps=1", "train.batch_size=2", "data.max_rows=4",
             "data.check_sql=false"]
     assert main(args) == 0
@@ -60,7 +60,7 @@ def test_quickstart_default_model_trains_lora_and_generates_with_llama_cpp(tmp_p
     pytest.importorskip("trl")
     pytest.importorskip("llama_cpp")
     out = tmp_path / "qs"
-    args = ["quickstart", "--out", str(out), "--test-per-split", "1", "--max-new-tokens", "24",
+    args = ["quickstart", "--out", str(out), "--test-per-split", "1", "--handwritten", "1", "--max-new-tokens", "24",
             "train.max_steps=1", "train.batch_size=2", "data.max_rows=4", "data.check_sql=false"]
     assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
