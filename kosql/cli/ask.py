@@ -16,7 +16,7 @@ from kosql.cli.options import BackendOptions, backend_options
 @click.option("--db", required=True, help="The database: a SQLite file, a SQLAlchemy URL "
                                           "(postgresql://user:password@host:port/dbname) or bundled:<name> "
                                           "(a database of the bundled dataset, e.g. bundled:hr).")
-@backend_options(adapter_auto=True)
+@backend_options(serving=True)
 @click.option("--policy", "policy_path", default=None,
               help="Guard policy YAML [default: kosql's built-in policy].")
 @click.option("--allow-expensive", is_flag=True, help="Run a query even when the cost check finds it over budget.")

@@ -13,7 +13,7 @@ import click
 
 from kosql.models.base import Backend
 from kosql.models.registry import BACKEND_CHOICES
-from kosql.models.resolve import DEFAULT_MODEL
+from kosql.models.resolve import DEFAULT_MODEL, SERVING_MODEL
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,22 +95,29 @@ def resolve_adapter(asked: str | None, model: str, backend: str, base_url: str |
     if asked == "none" or backend in ("openai", "fake") or base_url:
         return None, ""
     found = latest_quickstart_adapter(model)
-    if found is None:
-        return None, (f"using {model} untrained (no finished `kosql quickstart` run under runs/; "
-                      "run one, or pass --adapter)")
-    return str(found), f"using the fine-tuned adapter {found} (from `kosql quickstart`; --adapter none for the untrained model)"
+    if found is not None:
+        return str(found), (f"using {model} with the fine-tuned adapter {found} (from `kosql quickstart`; "
+                            "--adapter none for the untrained model)")
+    other = latest_quickstart_adapter(DEFAULT_MODEL) if model == SERVING_MODEL else None
+    if other is not None:
+        return None, (f"using {model} untrained: it answers Korean questions kosql did not write better than the "
+                      f"main job's fine-tuned {DEFAULT_MODEL} (docs/results/generalization.md); "
+                      f"--model {DEFAULT_MODEL} uses that adapter ({other})")
+    return None, (f"using {model} untrained (no finished `kosql quickstart` run for it under runs/; "
+                  "pass --adapter to use one)")
 
 
 def backend_options(*, key_option: str = "--api-key-env", endpoint_option: str = "--endpoint",
-                    endpoint_default: str | None = None, adapter_auto: bool = False) -> Callable[[F], F]:
+                    endpoint_default: str | None = None, serving: bool = False) -> Callable[[F], F]:
     """Click options --model, --backend, --adapter, --base-url, ``key_option``, ``endpoint_option``,
     --rpm and --concurrency, handed to the command as one ``backend_options: BackendOptions``.
-    ``adapter_auto``: --adapter defaults to 'auto' (:func:`resolve_adapter`), said on stderr."""
+    ``serving`` (``kosql ask``, ``kosql serve``): --model defaults to
+    :data:`~kosql.models.resolve.SERVING_MODEL` and --adapter to 'auto' (:func:`resolve_adapter`), said on stderr."""
     endpoint_help = "API of the --base-url server (openai backend): chat sends the prompt as a user message, " \
                     "completions continues it verbatim"
     endpoint_help += f" [default: {endpoint_default or 'chat'}]."
     options = [
-        click.option("--model", "bo_model", default=DEFAULT_MODEL, show_default=True,
+        click.option("--model", "bo_model", default=SERVING_MODEL if serving else DEFAULT_MODEL, show_default=True,
                      help="An embedded model (`kosql models list`), a local folder or a hub id; with --backend "
                           "openai, the server's model name."),
         click.option("--backend", "bo_backend", type=click.Choice(BACKEND_CHOICES), default="auto",
@@ -118,11 +125,11 @@ def backend_options(*, key_option: str = "--api-key-env", endpoint_option: str =
                      help="Where generation runs: auto (openai with --base-url, llama.cpp for the embedded Qwen "
                           "models, else hf), hf, llamacpp or vllm (in this process), openai (an OpenAI-compatible "
                           "server at --base-url), fake (a fixed answer, for trying things out)."),
-        click.option("--adapter", "bo_adapter", default="auto" if adapter_auto else None,
-                     show_default=adapter_auto,
+        click.option("--adapter", "bo_adapter", default="auto" if serving else None,
+                     show_default=serving,
                      help="LoRA adapter folder applied on top of the model (hf, llamacpp and vllm backends)" + (
                          "; 'auto' = the newest finished `kosql quickstart` run's adapter under runs/ for --model, "
-                         "'none' = the untrained model." if adapter_auto else ".")),
+                         "'none' = the untrained model." if serving else ".")),
         click.option("--base-url", "bo_base_url", default=None,
                      help="OpenAI-compatible API root (openai backend), e.g. http://gpu-host:8000/v1."),
         click.option(key_option, "bo_api_key_env", default=None,

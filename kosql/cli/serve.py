@@ -17,7 +17,7 @@ _HELP = config_help()
 
 @click.command(name="serve")
 @backend_options(key_option="--upstream-key-env", endpoint_option="--upstream-endpoint",
-                 endpoint_default="completions", adapter_auto=True)
+                 endpoint_default="completions", serving=True)
 @click.option("--db", default=None,
               help="Database to ask: a SQLite file, a SQLAlchemy URL, or bundled:<name> (a database of the "
                    "bundled dataset, e.g. bundled:hr). Without it only /v1 and /api/sql with a DDL work.")

@@ -25,7 +25,7 @@ from rich.console import Console
 
 from kosql.data.rows import Example, read_jsonl, write_jsonl
 from kosql.errors import UserError
-from kosql.models.resolve import DEFAULT_MODEL
+from kosql.models.resolve import DEFAULT_MODEL, SERVING_MODEL
 from kosql.pipeline.adapt_eval import SETS, for_disk, is_url, read_feedback, read_gold
 from kosql.pipeline.steps import EvalTarget, GenerationSettings, default_train_config, tuned_model
 from kosql.pipeline.training import train_config, train_sft_run
@@ -229,7 +229,7 @@ def ask_command(plan: AdaptPlan) -> str:
     import shlex
 
     db = _db_label(plan.options.db) if is_url(plan.options.db) else plan.options.db
-    model = "" if plan.options.model == DEFAULT_MODEL else f" --model {shlex.quote(plan.options.model)}"
+    model = "" if plan.options.model == SERVING_MODEL else f" --model {shlex.quote(plan.options.model)}"
     return f"kosql ask --db {shlex.quote(db)}{model} --adapter {shlex.quote(str(plan.adapter))} \"질문\""
 
 

@@ -154,7 +154,7 @@ def tuned_model(run_dir: Path, base: str) -> tuple[str, str | None]:
 CPU_CONFIGS = {("smollm2-135m", "full"): "sft-cpu-smollm2-full.yaml", ("smollm2-135m", "lora"): "sft-cpu-smollm2.yaml",
                ("gemma3-270m", "full"): "sft-cpu-gemma3-full.yaml", ("gemma3-270m", "lora"): "sft-cpu-gemma3.yaml",
                ("qwen2.5-coder-0.5b", "lora"): "sft-cpu-qwen-coder.yaml",
-               ("qwen2.5-coder-1.5b", "lora"): "sft-cpu-qwen-coder.yaml"}
+               ("qwen2.5-coder-1.5b", "lora"): "sft-cpu-qwen-coder-1.5b.yaml"}
 # The method the quickstart uses when none is asked for: the one that scored best for that model.
 DEFAULT_METHODS = {"smollm2-135m": "full", "gemma3-270m": "lora", "qwen2.5-coder-0.5b": "lora",
                    "qwen2.5-coder-1.5b": "lora"}

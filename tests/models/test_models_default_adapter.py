@@ -42,3 +42,22 @@ def test_auto_none_and_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert resolve_adapter("none", "qwen2.5-coder-0.5b", "auto", None) == (None, "")
     assert resolve_adapter("auto", "qwen2.5-coder-0.5b", "fake", None) == (None, "")
     assert resolve_adapter("my/adapter", "qwen2.5-coder-0.5b", "auto", None) == ("my/adapter", "")
+
+
+def test_ask_and_serve_answer_with_the_serving_model_and_say_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --model, ask/serve use the 1.5B; a main-job adapter of the 0.5B is named, not applied to it."""
+    from click.testing import CliRunner
+
+    from kosql.cli.main import cli
+    from kosql.models.resolve import DEFAULT_MODEL, SERVING_MODEL
+
+    monkeypatch.chdir(tmp_path)
+    adapter = _run(tmp_path / "runs", "quickstart-1", DEFAULT_MODEL)
+    chosen, note = resolve_adapter("auto", SERVING_MODEL, "auto", None)
+    assert chosen is None and f"--model {DEFAULT_MODEL}" in note and str(adapter.relative_to(tmp_path)) in note
+    assert resolve_adapter("auto", DEFAULT_MODEL, "auto", None)[0] is not None
+    for command in ("ask", "serve"):
+        shown = CliRunner().invoke(cli, [command, "--help"]).output
+        assert f"[default: {SERVING_MODEL}]" in " ".join(shown.split()), command
+    shown = CliRunner().invoke(cli, ["generate", "--help"]).output
+    assert f"[default: {DEFAULT_MODEL}]" in " ".join(shown.split())

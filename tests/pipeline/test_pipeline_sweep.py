@@ -186,7 +186,7 @@ def test_auto_train_config_is_each_models_shipped_config() -> None:
             for p in expand_points(cfg)}
     assert used == {(stage, m): f for stage in ("base", "sft") for m, f in [
         ("smollm2-135m", "sft-cpu-smollm2-full.yaml"), ("gemma3-270m", "sft-cpu-gemma3.yaml"),
-        ("qwen2.5-coder-1.5b", "sft-cpu-qwen-coder.yaml")]}
+        ("qwen2.5-coder-1.5b", "sft-cpu-qwen-coder-1.5b.yaml")]}
     gemma_full = SweepPoint(overrides=(("model.name", "gemma3-270m"), ("model.method", "full")))
     assert Path(point_train_config(cfg, gemma_full)).name == "sft-cpu-gemma3-full.yaml"
     fixed = _cfg(grid=cfg.grid)  # a config file: every point starts from it

@@ -46,7 +46,9 @@ def test_the_fake_backend_answers_ask_for_the_default_model(fake_cli_server: str
     r = httpx.post(fake_cli_server + "/api/ask", json={"question": "부서 이름을 알려 줘"}, timeout=30)
     assert r.status_code == 200, r.text
     assert r.json()["sql"] == "SELECT name FROM departments ORDER BY name;" and r.json()["rows"]
-    assert httpx.get(fake_cli_server + "/healthz").json()["model"] == "qwen2.5-coder-0.5b"
+    from kosql.models.resolve import SERVING_MODEL
+
+    assert httpx.get(fake_cli_server + "/healthz").json()["model"] == SERVING_MODEL
 
 
 # ---------------------------------------------------------------- a failed model call (item 5)
