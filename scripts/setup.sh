@@ -17,6 +17,18 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
+
+# llama.cpp's CMake options for the instruction sets /proc/cpuinfo lists, without -march=native (which
+# also turns on AMX) and without AMX.
+ggml_cpu_args() {
+  local flags args="-DGGML_NATIVE=OFF" pair
+  flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+  for pair in avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx512f:AVX512 avx512vbmi:AVX512_VBMI \
+      avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
+    if [[ "$flags" == *" ${pair%%:*} "* ]]; then args="$args -DGGML_${pair#*:}=ON"; fi
+  done
+  echo "$args"
+}
 "${PIP[@]}" install -q --upgrade pip
 # torch first and pinned: an unpinned torch would pull a multi-GB CUDA build. Without an NVIDIA GPU
 # (no working nvidia-smi) a CPU build, installed alone (--no-deps): a local wheel pip finds without an
@@ -47,4 +59,14 @@ fi
 # Assemble and check the default model's GGUF and convert it once for training (minutes, done here
 # so that the main job's time is the job's own).
 .venv/bin/kosql models prepare
+# A llama.cpp built for this CPU can hold instructions the CPU advertises but cannot run (AMX tiles in
+# some virtual machines: every matrix product then ends the process). Run the default model once in
+# its own process; if it crashes, rebuild llama.cpp with this CPU's instruction sets named one by one,
+# AMX left out.
+if ! .venv/bin/python scripts/llamacpp_check.py; then
+  echo "kosql setup: llama.cpp built for this CPU cannot run the default model; rebuilding it without AMX"
+  CMAKE_ARGS="$(ggml_cpu_args)" "${PIP[@]}" install -q --no-cache-dir --force-reinstall --no-deps \
+    "llama-cpp-python==0.3.36"
+  .venv/bin/python scripts/llamacpp_check.py
+fi
 echo "kosql setup: done ($(.venv/bin/kosql --version))"

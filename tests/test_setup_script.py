@@ -20,8 +20,12 @@ REPO = Path(kosql.__file__).resolve().parent.parent
 CPU_INDEX = "--index-url https://download.pytorch.org/whl/cpu"
 
 FAKE_PYTHON = """#!/usr/bin/env bash
-echo "$*" >> "$FAKE_LOG"
+echo "$* CMAKE_ARGS=${CMAKE_ARGS:-}" >> "$FAKE_LOG"
 if [[ "$*" == *"--no-index"* && "$FAKE_LOCAL_TORCH" != 1 ]]; then exit 1; fi
+if [[ "$*" == *"llamacpp_check.py"* && -n "${FAKE_CRASHES:-}" ]]; then
+  # the first check crashes (a signal's exit status), the one after a rebuild passes
+  if [[ ! -e "$FAKE_CRASHES" ]]; then touch "$FAKE_CRASHES"; exit 139; fi
+fi
 exit 0
 """
 
@@ -31,7 +35,7 @@ def _executable(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def _run(tmp_path: Path, gpu: str, local_wheel: bool) -> list[str]:
+def _run(tmp_path: Path, gpu: str, local_wheel: bool, *, crashes: bool = False, match: str = "torch==") -> list[str]:
     root = tmp_path / "repo"
     (root / "scripts").mkdir(parents=True)
     shutil.copy(REPO / "scripts" / "setup.sh", root / "scripts" / "setup.sh")
@@ -45,9 +49,11 @@ def _run(tmp_path: Path, gpu: str, local_wheel: bool) -> list[str]:
     log = tmp_path / "pip.log"
     env = {"PATH": f"{fakebin}:/usr/bin:/bin", "FAKE_LOG": str(log), "FAKE_LOCAL_TORCH": "1" if local_wheel else "0",
            "HOME": os.environ.get("HOME", str(tmp_path))}
+    if crashes:
+        env["FAKE_CRASHES"] = str(tmp_path / "crashed-once")
     done = subprocess.run(["bash", str(root / "scripts" / "setup.sh")], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    return [line for line in log.read_text(encoding="utf-8").splitlines() if "torch==" in line]
+    return [line for line in log.read_text(encoding="utf-8").splitlines() if match in line]
 
 
 @pytest.mark.parametrize("gpu", ["absent", "fails"])
@@ -78,3 +84,23 @@ def test_a_local_cpu_wheel_is_used_as_it_is(tmp_path: Path) -> None:
 def test_with_a_gpu_the_plain_pinned_install(tmp_path: Path) -> None:
     calls = _run(tmp_path, "works", local_wheel=False)
     assert len(calls) == 1 and CPU_INDEX not in calls[0] and "--no-index" not in calls[0]
+
+
+def test_llama_cpp_that_runs_the_default_model_is_kept(tmp_path: Path) -> None:
+    calls = _run(tmp_path, "absent", local_wheel=True, match="llama")
+    assert [c for c in calls if "llamacpp_check.py" in c] == [calls[-1]]
+    builds = [c for c in calls if "llama-cpp-python==" in c]
+    assert len(builds) == 1 and "--force-reinstall" not in builds[0] and "GGML_NATIVE=OFF" not in builds[0]
+
+
+def test_llama_cpp_that_crashes_on_this_cpu_is_rebuilt_without_amx(tmp_path: Path) -> None:
+    calls = _run(tmp_path, "absent", local_wheel=True, crashes=True, match="llama")
+    builds = [c for c in calls if "llama-cpp-python==" in c]
+    assert len(builds) == 2
+    rebuild = builds[1]
+    assert "--force-reinstall" in rebuild and "--no-cache-dir" in rebuild  # pip's cached wheel is the crashing one
+    assert "-DGGML_NATIVE=OFF" in rebuild and "AMX" not in rebuild
+    if Path("/proc/cpuinfo").exists() and " avx2 " in Path("/proc/cpuinfo").read_text(encoding="utf-8"):
+        assert "-DGGML_AVX2=ON" in rebuild
+    checks = [i for i, c in enumerate(calls) if "llamacpp_check.py" in c]
+    assert len(checks) == 2 and checks[0] < calls.index(rebuild) < checks[1]
