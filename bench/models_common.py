@@ -43,7 +43,9 @@ def thread_count(threads: int) -> int:
 
 
 def machine() -> str:
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    from kosql.models.cpu import cpu_model_name
+
+    return (f"{cpu_model_name()} ({platform.machine()}), {os.cpu_count()} cores, "
             f"load avg {os.getloadavg()[0]:.1f} at the start")
 
 

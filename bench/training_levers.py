@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -92,8 +91,9 @@ def main() -> None:
         print(json.dumps(res, ensure_ascii=False), flush=True)
         results.append(res)
     load.append(os.getloadavg()[0])
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.machine())
+    from kosql.models.cpu import cpu_model_name
+
+    cpu = cpu_model_name()
     note = (f"{os.cpu_count()}-core {cpu}, {'AVX2 emulated (no native bf16)' if args.avx2 else 'as is'}, "
             f"{args.steps} steps each, load {load[0]:.1f} -> {load[1]:.1f}, {time.strftime('%Y-%m-%d')}")
     stem = "training-levers" + ("-avx2" if args.avx2 else "")

@@ -332,13 +332,9 @@ def _native_bf16() -> bool:
 
 
 def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from kosql.models.cpu import cpu_model_name
+
+    return cpu_model_name()
 
 
 def _machine() -> dict[str, Any]:
