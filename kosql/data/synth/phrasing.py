@@ -47,7 +47,9 @@ _SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("전부 ", ("다 ", "모두 ", "전부 ")), ("데이터", ("데이터", "레코드", "행")),
 )
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")
-_BIG_NUMBER = re.compile(r"(?<![\d.,'\-:])(\d{4,9})(?![\d.,'\-:년])")
+# A number of 4-9 digits standing alone as a value; not digits inside a name ("table_1_10015132_11", its
+# Korean rendering "table 1 10015132 11", "2024년") nor a part of a longer number.
+_BIG_NUMBER = re.compile(r"(?<![\w.,'\-:])(?<!\d )(\d{4,9})(?![\w.,'\-:]| \d)")
 _ISO = re.compile(r"'(\d{4})-(\d{2})-(\d{2})'(?=부터|까지|에서| 이후| 이전| 사이|인)")
 
 
