@@ -129,8 +129,10 @@ def main() -> None:
         res["training"]["achieved_gflops"] = round(flops / lever["seconds_per_step"] / 1e9, 1)
     res["llama_bench"] = llama_bench(str(gguf_path("qwen2.5-coder-0.5b")), default_threads())
     res["kosql_generation"] = kosql_generation(args.rows)
-    res["note"] = (f"{os.cpu_count()}-core {platform.machine()} "
-                   f"{'(AVX2 emulated)' if args.avx2 else ''}, load {load0:.1f} -> {os.getloadavg()[0]:.1f}, "
+    from kosql.models.cpu import cpu_model_name
+
+    res["note"] = (f"{os.cpu_count()}-core {platform.machine()} {cpu_model_name()}"
+                   f"{' (AVX2 emulated for torch; llama.cpp as built)' if args.avx2 else ''}, load {load0:.1f} -> {os.getloadavg()[0]:.1f}, "
                    f"{time.strftime('%Y-%m-%d')}")
     stem = "machine-limits" + ("-avx2" if args.avx2 else "")
     out = Path(args.out)
