@@ -188,6 +188,31 @@ def _append(out_path: Path) -> Iterator[IO[str]]:
         fh.close()
 
 
+def _check_request(examples: Sequence[Example], repair_beams: int, vote: int) -> None:
+    """Refuse what generate_predictions cannot do: a repair-beam count of 1, voting with repair beams,
+    voting without databases, and repeated ids."""
+    if repair_beams == 1 or repair_beams < 0:
+        raise UserError(f"repair beams must be 0 (off) or at least 2, not {repair_beams}.")
+    if vote < 0 or (vote and repair_beams):
+        raise UserError("--vote takes k >= 0 samples and cannot be combined with --repair-beams.")
+    if vote:
+        from kosql.vote.rows import check_databases
+
+        check_databases(examples)
+    ids = [e.id for e in examples]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise UserError(f"The dataset has the id '{dup}' more than once; ids must be unique to resume.")
+
+
+def _generation_order(prompts: Sequence[str], backend: Backend) -> list[int]:
+    """Indexes of ``prompts`` in the order to generate them: prompt order for a backend with a prefix
+    cache (prompts on one schema in one batch: its prefix computed once), else longest first."""
+    if backend_prefix_cache(backend):
+        return sorted(range(len(prompts)), key=lambda i: prompts[i])
+    return sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+
+
 def generate_predictions(
     examples: Sequence[Example],
     backend: Backend,
@@ -217,19 +242,9 @@ def generate_predictions(
     ``repair_beams`` >= 2 turns on schema-checked decoding (:func:`repair_rows`); ``vote`` = k > 0
     turns on execution-guided voting over greedy + k samples (:func:`kosql.vote.rows.vote_rows`).
     """
-    if repair_beams == 1 or repair_beams < 0:
-        raise UserError(f"repair beams must be 0 (off) or at least 2, not {repair_beams}.")
-    if vote < 0 or (vote and repair_beams):
-        raise UserError("--vote takes k >= 0 samples and cannot be combined with --repair-beams.")
-    if vote:
-        from kosql.vote.rows import check_databases
-
-        check_databases(examples)
+    _check_request(examples, repair_beams, vote)
     out = Path(out_path)
     ids = [e.id for e in examples]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise UserError(f"The dataset has the id '{dup}' more than once; ids must be unique to resume.")
     params = params or GenerationParams(batch_size=batch_size)
     if params.batch_size != batch_size:
         params = dataclasses.replace(params, batch_size=batch_size)
@@ -246,10 +261,7 @@ def generate_predictions(
             del done[i]
     pending = [e for e in examples if e.id not in done]
     prompts = build_prompts(pending, backend, prompt_format) if pending else []
-    if backend_prefix_cache(backend):  # prompts on one schema in one batch: its prefix computed once
-        order = sorted(range(len(pending)), key=lambda i: prompts[i])
-    else:
-        order = sorted(range(len(pending)), key=lambda i: len(prompts[i]), reverse=True)
+    order = _generation_order(prompts, backend)
     with _Progress(progress, total=len(examples), completed=len(examples) - len(pending)) as bar, \
             _append(out) as fh:
         for start in range(0, len(order), batch_size):

@@ -331,19 +331,13 @@ def _native_bf16() -> bool:
     return cpu_supports_bf16()
 
 
-def _cpu_model() -> str:
-    from kosql.models.cpu import cpu_model_name
-
-    return cpu_model_name()
-
-
 def _machine() -> dict[str, Any]:
-    from kosql.models.cpu import probe_cpu_bf16
+    from kosql.models.cpu import cpu_model_name, probe_cpu_bf16
 
     cores = os.cpu_count() or 0
     bf16 = probe_cpu_bf16()
     kind = "native bf16" if bf16.native else "no native bf16"
     return {"cores": cores, "platform": platform.platform(), "python": platform.python_version(),
-            "cpu": _cpu_model(), "native_bf16": bf16.native, "bf16_reason": bf16.reason,
-            "description": f"{cores}-core {platform.machine()} CPU ({_cpu_model()}, {kind}), "
+            "cpu": cpu_model_name(), "native_bf16": bf16.native, "bf16_reason": bf16.reason,
+            "description": f"{cores}-core {platform.machine()} CPU ({cpu_model_name()}, {kind}), "
                            f"Python {platform.python_version()}"}
