@@ -337,7 +337,8 @@ def _machine() -> dict[str, Any]:
     cores = os.cpu_count() or 0
     bf16 = probe_cpu_bf16()
     kind = "native bf16" if bf16.native else "no native bf16"
+    cpu = cpu_model_name()
     return {"cores": cores, "platform": platform.platform(), "python": platform.python_version(),
-            "cpu": cpu_model_name(), "native_bf16": bf16.native, "bf16_reason": bf16.reason,
-            "description": f"{cores}-core {platform.machine()} CPU ({cpu_model_name()}, {kind}), "
+            "cpu": cpu, "native_bf16": bf16.native, "bf16_reason": bf16.reason,
+            "description": f"{cores}-core {platform.machine()} CPU ({cpu}, {kind}), "
                            f"Python {platform.python_version()}"}
