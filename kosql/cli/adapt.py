@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kosql.models.resolve import DEFAULT_MODEL
+from kosql.pipeline.adapt import GENERAL_SHARE, GENERAL_SOURCE
 
 
 def default_out(db: str) -> Path:
@@ -38,10 +39,15 @@ def default_out(db: str) -> Path:
 @click.option("--max-queries", type=int, default=None,
               help="Queries to synthesize (default: 30 a table, between 60 and 600).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthesis and the test sample.")
+@click.option("--general", default=GENERAL_SOURCE, show_default=True,
+              help="Rows over many other schemas mixed into the training rows, so that the model keeps reading "
+                   "the schema rather than learning your database's rows by heart: a dataset spec, or 'none'.")
+@click.option("--general-share", type=float, default=GENERAL_SHARE, show_default=True,
+              help="Share of the training rows drawn from --general (0 to below 1).")
 @click.argument("overrides", nargs=-1)
 def command(db: str, names: Path | None, gold: Path | None, feedback: Path, out: Path | None, minutes: float,
             steps: int | None, model: str, test_rows: int, max_queries: int | None, seed: int,
-            overrides: tuple[str, ...]) -> int:
+            general: str, general_share: float, overrides: tuple[str, ...]) -> int:
     """Adapt a model to your database: training rows from its live schema, a LoRA fine-tune in a time
     box, base vs adapted measured on held-out rows (and your questions), and the `kosql ask` line.
 
@@ -51,6 +57,7 @@ def command(db: str, names: Path | None, gold: Path | None, feedback: Path, out:
 
     opts = AdaptOptions(db=db, out=out or default_out(db), names=names, gold=gold, feedback=feedback,
                         minutes=minutes, steps=steps, model=model, train_overrides=list(overrides),
-                        test_rows=test_rows, max_queries=max_queries, seed=seed)
+                        test_rows=test_rows, max_queries=max_queries, seed=seed, general=general,
+                        general_share=general_share)
     run_adapt(opts)
     return 0

@@ -3,7 +3,10 @@
 0. the plan (:func:`plan_adapt`): the database opened read-only, its schema and the glossary checked,
    the questions file read, the model and recipe resolved, the training steps fitted to the time box:
    every check that can fail happens before anything is written;
-1. ``data/``: training rows synthesized from the live schema (:func:`kosql.pipeline.synth_db.synth_from_database`);
+1. ``data/``: training rows synthesized from the live schema (:func:`kosql.pipeline.synth_db.synth_from_database`),
+   and ``train-rows.jsonl``: those rows beside a sample of general rows over other schemas
+   (``--general``, ``bundled:mix`` by default) so that the model keeps reading the schema instead of
+   learning one database's rows by heart;
 2. the base model answers the evaluation sets (:mod:`kosql.pipeline.adapt_eval`) -> ``base/<set>/``;
 3. LoRA fine-tuning with the model's shipped CPU recipe -> ``train/`` (the adapter in ``train/adapter``);
 4. the adapted model answers the same rows -> ``adapted/<set>/``;
@@ -30,6 +33,9 @@ from kosql.pipeline.adapt_eval import SETS, for_disk, is_url, read_feedback, rea
 from kosql.pipeline.steps import EvalTarget, GenerationSettings, default_train_config, tuned_model
 from kosql.pipeline.training import train_config, train_sft_run
 
+GENERAL_SOURCE = "bundled:mix"
+GENERAL_SHARE = 0.75  # 250 rows of one database + 750 general rows: see docs/results/adapt
+TRAIN_ROWS = "train-rows.jsonl"
 SYNTH_SECONDS = 30.0  # a first guess of the data step on a small database (bounded by --max-queries)
 MIN_STEPS = 10
 
@@ -52,12 +58,16 @@ class AdaptOptions:
     phrasings: int = field(default=3, metadata={"help": "Korean questions per synthesized query."})
     max_queries: int | None = field(default=None, metadata={"help": "Queries to synthesize (default: synth's)."})
     seed: int = field(default=0, metadata={"help": "Seed of the synthesis and the test sample."})
+    general: str = field(default=GENERAL_SOURCE, metadata={
+        "help": "Rows over other schemas mixed into the training rows ('none': the database's rows only)."})
+    general_share: float = field(default=GENERAL_SHARE, metadata={
+        "help": "Share of the training rows drawn from --general (0 to below 1)."})
     backend: str | None = field(default=None, metadata={"help": "Generation backend (default: the model's)."})
 
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
 _RUN_DEFINING = ("db", "names", "gold", "minutes", "steps", "model", "train_overrides", "test_rows", "phrasings",
-                 "max_queries", "seed")
+                 "max_queries", "seed", "general", "general_share")
 
 
 @dataclass
@@ -159,9 +169,9 @@ def plan_adapt(opts: AdaptOptions) -> AdaptPlan:
         raise UserError("--steps must be at least 1.")
     if opts.minutes <= 0:
         raise UserError("--minutes must be more than 0.")
+    _check_general(opts)
     config = default_train_config(opts.model, "lora")
-    data = opts.out / "data"
-    base = [f"model.name={opts.model}", "model.method=lora", f"data.train={data}", "eval.dev_rows=0"]
+    base = [f"model.name={opts.model}", "model.method=lora", f"data.train={opts.out / TRAIN_ROWS}", "eval.dev_rows=0"]
     settings = train_config(config, [*base, *opts.train_overrides])  # a bad override fails here
     db_id, context, glossary = _check_database(opts.db, opts.names)
     gold = read_gold(opts.gold, db_id, context, opts.db) if opts.gold is not None else []
@@ -173,6 +183,15 @@ def plan_adapt(opts: AdaptOptions) -> AdaptPlan:
     return AdaptPlan(options=opts, db_id=db_id, context=context, names=glossary, gold=gold, feedback=feedback,
                      config=config, overrides=overrides, max_steps=steps, guesses=guesses,
                      backend=opts.backend or default_backend(opts.model))
+
+
+def _check_general(opts: AdaptOptions) -> None:
+    from kosql.data.resolve import check_source
+
+    if not 0 <= opts.general_share < 1:
+        raise UserError(f"--general-share must be at least 0 and below 1, not {opts.general_share}.")
+    if opts.general != "none" and opts.general_share > 0:
+        check_source(opts.general, "train", field_name="--general")
 
 
 def _record(opts: AdaptOptions) -> dict[str, Any]:
@@ -254,6 +273,7 @@ def _data_step(plan: AdaptPlan, console: Console, summary: dict[str, Any]) -> di
         console.print(f"{s.queries} queries over {len(s.tables)} tables: {s.counts['train']} train, "
                       f"{s.counts['test']} test rows")
     summary["data"] = json.loads((data / "summary.json").read_text(encoding="utf-8"))
+    summary["train_rows"] = _training_rows(plan, console)
     test = read_jsonl(data / "test.jsonl")
     for r in test:
         r.extra["split"] = "synthetic"
@@ -267,6 +287,33 @@ def _data_step(plan: AdaptPlan, console: Console, summary: dict[str, Any]) -> di
         write_jsonl(plan.out / "sets" / f"{name}.jsonl", for_disk(rows))
     summary["eval_rows"] = {name: len(rows) for name, rows in sets.items()}
     return sets
+
+
+def _training_rows(plan: AdaptPlan, console: Console) -> dict[str, Any]:
+    """Write ``train-rows.jsonl`` once: the database's training rows and, unless ``--general none``, rows
+    of ``--general`` sampled so that they make ``--general-share`` of the file, shuffled together."""
+    import random
+
+    from kosql.data.resolve import load_dataset
+
+    opts = plan.options
+    path, record = plan.out / TRAIN_ROWS, plan.out / "train-rows.json"
+    if path.exists() and record.exists():
+        return dict(json.loads(record.read_text(encoding="utf-8")))
+    own = read_jsonl(plan.out / "data" / "train.jsonl")
+    general: list[Example] = []
+    if opts.general != "none" and opts.general_share > 0:
+        want = round(len(own) * opts.general_share / (1 - opts.general_share))
+        console.print(f"general rows: {want} from {opts.general} (generated on first use, about 20 s)")
+        pool = load_dataset(opts.general, "train", field_name="--general")
+        general = random.Random(f"kosql-adapt-general:{opts.seed}").sample(pool, min(want, len(pool)))
+    rows = own + general
+    random.Random(f"kosql-adapt-rows:{opts.seed}").shuffle(rows)
+    write_jsonl(path, rows)
+    info = {"database": len(own), "general": len(general), "general_source": opts.general}
+    record.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print(f"training rows: {len(own)} from the database + {len(general)} general ({opts.general})")
+    return info
 
 
 def _eval_step(plan: AdaptPlan, sets: dict[str, list[Example]], target: EvalTarget, who: str,

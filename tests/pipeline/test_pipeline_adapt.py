@@ -54,7 +54,7 @@ def fake_train(calls: list[list[str]]) -> Any:
 
 def _opts(db: str, out: Path, **kw: Any) -> AdaptOptions:
     base: dict[str, Any] = {"model": "smollm2-135m", "steps": 2, "backend": "fake", "max_queries": 40,
-                            "test_rows": 12, "feedback": out.parent / "no-feedback.jsonl"}
+                            "test_rows": 12, "feedback": out.parent / "no-feedback.jsonl", "general": "none"}
     return AdaptOptions(db=db, out=out, **{**base, **kw})
 
 
@@ -73,8 +73,11 @@ def test_adapt_runs_end_to_end_on_a_new_sqlite_file(tmp_path: Path, monkeypatch:
     monkeypatch.setattr("kosql.pipeline.adapt.train_sft_run", fake_train(calls))
     out = tmp_path / "run"
     summary = run_adapt(_opts(str(db), out, gold=gold, feedback=feedback))
-    assert calls and "train.max_steps=2" in calls[0] and f"data.train={out / 'data'}" in calls[0]
-    assert (out / "data" / "train.jsonl").exists() and (out / "train" / "adapter" / "adapter_config.json").exists()
+    assert calls and "train.max_steps=2" in calls[0] and f"data.train={out / 'train-rows.jsonl'}" in calls[0]
+    own = (out / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted((out / "train-rows.jsonl").read_text(encoding="utf-8").splitlines()) == sorted(own)  # --general none
+    assert summary["train_rows"] == {"database": len(own), "general": 0, "general_source": "none"}
+    assert (out / "train" / "adapter" / "adapter_config.json").exists()
     assert 1 <= summary["eval_rows"].pop("synthetic") <= 12  # --test-rows caps the held-out rows
     assert summary["eval_rows"] == {"gold": 1, "feedback": 1}  # the other database's correction is not used
     gold_rows = [json.loads(x) for x in (out / "base" / "gold" / "eval" / "per_row.jsonl").read_text().splitlines()]
@@ -120,6 +123,8 @@ def _only_empty_table(path: Path) -> str:
     (lambda p: str((p / "junk.sqlite").write_bytes(b"not a database" * 100) and p / "junk.sqlite"), None, "junk"),
     (lambda p: str(make_shop(p / "shop.sqlite")), "nosuch_column: 이름", "nosuch_column"),
     (lambda p: "postgresql://nobody:pw@127.0.0.1:1/none", None, "."),
+    (lambda p: str(make_shop(p / "shop.sqlite")), "--general-share=1", "--general-share"),
+    (lambda p: str(make_shop(p / "shop.sqlite")), "--general=bundled:nosuch", "--general"),
 ])
 def test_bad_input_is_one_sentence_exit_2_and_nothing_written(tmp_path: Path, make: Any, names: str | None,
                                                               message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,13 +132,40 @@ def test_bad_input_is_one_sentence_exit_2_and_nothing_written(tmp_path: Path, ma
 
     db = make(tmp_path)
     args = ["adapt", "--db", db, "--out", str(tmp_path / "out"), "--steps", "1"]
-    if names:
+    if names and names.startswith("--"):
+        args += [names]
+    elif names:
         (tmp_path / "names.txt").write_text(names + "\n", encoding="utf-8")
         args += ["--names", str(tmp_path / "names.txt")]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_general_rows_make_their_share_of_the_training_rows(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from kosql.data.rows import read_jsonl
+    from kosql.data.synth.varied import generate_varied
+
+    generate_varied(tmp_path / "general", seed=0, schemas=8, dev_schemas=2, queries=12)
+    pool = {r.id for r in read_jsonl(tmp_path / "general" / "train.jsonl")}
+    db = make_shop(tmp_path / "shop.sqlite")
+    calls: list[list[str]] = []
+    monkeypatch.setattr("kosql.pipeline.adapt.train_sft_run", fake_train(calls))
+    out = tmp_path / "run"
+    summary = run_adapt(_opts(str(db), out, max_queries=20, general=str(tmp_path / "general"), general_share=0.5))
+    own = read_jsonl(out / "data" / "train.jsonl")
+    rows = read_jsonl(out / "train-rows.jsonl")
+    general = [r for r in rows if r.id in pool]
+    assert len(general) == len(own) == summary["train_rows"]["general"] > 0  # half of the rows at share 0.5
+    assert {r.id for r in rows} - pool == {r.id for r in own}
+    assert [r.id for r in rows[:len(own)]] != [r.id for r in own]  # shuffled together, not appended
+    assert f"data.train={out / 'train-rows.jsonl'}" in calls[0]
+    with pytest.raises(UserError, match="general-share"):
+        plan_adapt(_opts(str(db), tmp_path / "x", general_share=1.0))
+    with pytest.raises(UserError, match="--general"):
+        plan_adapt(_opts(str(db), tmp_path / "y", general=str(tmp_path / "nothing-here")))
 
 
 def test_the_adapter_folder_works_with_kosql_ask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
