@@ -44,10 +44,19 @@ def default_out(db: str) -> Path:
                    "the schema rather than learning your database's rows by heart: a dataset spec, or 'none'.")
 @click.option("--general-share", type=float, default=GENERAL_SHARE, show_default=True,
               help="Share of the training rows drawn from --general (0 to below 1).")
+@click.option("--verbalizer-model", default=None,
+              help="A model that rewrites generated questions as people ask them (an embedded model, or the model "
+                   "served at --verbalizer-url); a rewrite joins the training rows only when the same model's SQL "
+                   "for it returns the query's result.")
+@click.option("--verbalizer-url", default=None,
+              help="With --verbalizer-model: the OpenAI-compatible endpoint (.../v1) that serves it.")
+@click.option("--verbalize", type=click.IntRange(min=1), default=100, show_default=True,
+              help="With --verbalizer-model: training queries to rewrite (one question each).")
 @click.argument("overrides", nargs=-1)
 def command(db: str, names: Path | None, gold: Path | None, feedback: Path, out: Path | None, minutes: float,
             steps: int | None, model: str, test_rows: int, max_queries: int | None, seed: int,
-            general: str, general_share: float, overrides: tuple[str, ...]) -> int:
+            general: str, general_share: float, verbalizer_model: str | None, verbalizer_url: str | None,
+            verbalize: int, overrides: tuple[str, ...]) -> int:
     """Adapt a model to your database: training rows from its live schema, a LoRA fine-tune in a time
     box, base vs adapted measured on held-out rows (and your questions), and the `kosql ask` line.
 
@@ -58,6 +67,7 @@ def command(db: str, names: Path | None, gold: Path | None, feedback: Path, out:
     opts = AdaptOptions(db=db, out=out or default_out(db), names=names, gold=gold, feedback=feedback,
                         minutes=minutes, steps=steps, model=model, train_overrides=list(overrides),
                         test_rows=test_rows, max_queries=max_queries, seed=seed, general=general,
-                        general_share=general_share)
+                        general_share=general_share, verbalizer_model=verbalizer_model,
+                        verbalizer_url=verbalizer_url, verbalize=verbalize)
     run_adapt(opts)
     return 0

@@ -36,19 +36,30 @@ if TYPE_CHECKING:
 @click.option("--max-queries", type=int, default=None,
               help="With --db: queries to keep (default: 30 a table, between 60 and 600).")
 @click.option("--timeout", default=5.0, show_default=True, help="With --db: seconds each query may run.")
+@click.option("--verbalizer-model", default=None,
+              help="With --db: a model that rewrites generated questions as people ask them (an embedded model, or "
+                   "the model served at --verbalizer-url); a rewrite is kept only when the same model's SQL for it "
+                   "returns the query's result.")
+@click.option("--verbalizer-url", default=None,
+              help="With --verbalizer-model: the OpenAI-compatible endpoint (.../v1) that serves it.")
+@click.option("--verbalize", type=click.IntRange(min=1), default=100, show_default=True,
+              help="With --verbalizer-model: training queries to rewrite (one question each).")
 def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None, comments: bool,
             varied: bool, db: str | None, names_file: Path | None, phrasings: int, max_queries: int | None,
-            timeout: float) -> int:
+            timeout: float, verbalizer_model: str | None, verbalizer_url: str | None, verbalize: int) -> int:
     """Generate Korean question/SQL pairs over multi-table schemas with populated SQLite databases."""
     from rich.console import Console
 
     console = Console()
     if db is not None:
-        return _from_database(console, db, out_dir, names_file, phrasings, seed, max_queries, timeout)
-    if names_file is not None:
-        from kosql.errors import UserError
+        return _from_database(console, db, out_dir, names_file, phrasings, seed, max_queries, timeout,
+                              (verbalizer_model, verbalizer_url, verbalize))
+    from kosql.errors import UserError
 
+    if names_file is not None:
         raise UserError("--names is for --db (the Korean names of your database's tables and columns).")
+    if verbalizer_model is not None or verbalizer_url is not None:
+        raise UserError("--verbalizer-model is for --db (it rewrites the questions generated for your database).")
     if varied:
         from kosql.data.synth import generate_varied
 
@@ -82,9 +93,19 @@ def _bundled(console: Console, out_dir: Path, seed: int, per_domain: int | None,
 
 
 def _from_database(console: Console, db: str, out_dir: Path, names_file: Path | None, phrasings: int, seed: int,
-                   max_queries: int | None, timeout: float) -> int:
+                   max_queries: int | None, timeout: float, verbalizer: tuple[str | None, str | None, int]) -> int:
     from kosql.pipeline.synth_db import read_names, synth_from_database
 
+    model, url, limit = verbalizer
+    if url is not None and model is None:
+        from kosql.errors import UserError
+
+        raise UserError("--verbalizer-url needs --verbalizer-model (the model's name at that endpoint).")
+    backend = None
+    if model is not None:
+        from kosql.pipeline.verbalize import load_verbalizer
+
+        backend = load_verbalizer(model, url)  # an unknown model is refused before any work
     names = read_names(names_file) if names_file is not None else None
     s = synth_from_database(db, out_dir, names=names, phrasings=phrasings, seed=seed, max_queries=max_queries,
                             timeout=timeout, progress=console.is_terminal)
@@ -92,4 +113,11 @@ def _from_database(console: Console, db: str, out_dir: Path, names_file: Path | 
     console.print(f"{s.queries} queries over {len(s.tables)} tables -> {out_dir}: "
                   f"{s.counts['train']} train, {s.counts['dev']} dev, {s.counts['test']} test rows "
                   f"(test holds out: {held}), {s.seconds:.1f} s.")
+    if backend is not None and model is not None:
+        from kosql.pipeline.verbalize import verbalize_folder
+
+        v = verbalize_folder(db, out_dir, backend, model=model, limit=limit, seed=seed, timeout=timeout,
+                             progress=console.is_terminal)
+        console.print(f"{model} rewrote {v.queries} questions: {v.kept} kept (their SQL returned the query's "
+                      f"result), {v.mismatched} dropped, {v.unchanged} unchanged, {v.seconds:.0f} s.")
     return 0

@@ -37,6 +37,7 @@ GENERAL_SOURCE = "bundled:mix"
 GENERAL_SHARE = 0.75  # 250 rows of one database + 750 general rows: see docs/results/adapt
 TRAIN_ROWS = "train-rows.jsonl"
 SYNTH_SECONDS = 30.0  # a first guess of the data step on a small database (bounded by --max-queries)
+VERBALIZE_SECONDS = {"here": 6.0, "endpoint": 2.0}  # a first guess a rewritten query (rewrite + its SQL)
 MIN_STEPS = 10
 
 
@@ -63,11 +64,16 @@ class AdaptOptions:
     general_share: float = field(default=GENERAL_SHARE, metadata={
         "help": "Share of the training rows drawn from --general (0 to below 1)."})
     backend: str | None = field(default=None, metadata={"help": "Generation backend (default: the model's)."})
+    verbalizer_model: str | None = field(default=None, metadata={
+        "help": "A model that rewrites generated questions as people ask them (kept when its SQL agrees)."})
+    verbalizer_url: str | None = field(default=None, metadata={
+        "help": "The OpenAI-compatible endpoint serving --verbalizer-model (default: run it here)."})
+    verbalize: int = field(default=100, metadata={"help": "Training queries the verbalizer rewrites."})
 
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
 _RUN_DEFINING = ("db", "names", "gold", "minutes", "steps", "model", "train_overrides", "test_rows", "phrasings",
-                 "max_queries", "seed", "general", "general_share")
+                 "max_queries", "seed", "general", "general_share", "verbalizer_model", "verbalizer_url", "verbalize")
 
 
 @dataclass
@@ -148,7 +154,8 @@ def fit_steps(opts: AdaptOptions, settings: Any, eval_rows: int) -> tuple[int, d
     rows_a_step = int(settings.train.batch_size * settings.train.grad_accum)
     method = str(settings.model.method)
     per_step = step_guesses(opts.model, method, rows_a_step, eval_rows, "")
-    fixed = SYNTH_SECONDS + per_step["base"] + per_step["finetuned"] + per_step["report"]
+    data = _data_seconds(opts)
+    fixed = data + per_step["base"] + per_step["finetuned"] + per_step["report"]
     if opts.steps is not None:
         steps = opts.steps
     elif any(o.startswith("train.max_steps=") for o in opts.train_overrides):
@@ -156,8 +163,14 @@ def fit_steps(opts: AdaptOptions, settings: Any, eval_rows: int) -> tuple[int, d
     else:
         steps = max(MIN_STEPS, math.floor((opts.minutes * 60 - fixed) / per_step["train"]))
     guesses = step_guesses(opts.model, method, steps * rows_a_step, eval_rows, "")
-    guesses["data"] = SYNTH_SECONDS
+    guesses["data"] = data
     return steps, guesses
+
+
+def _data_seconds(opts: AdaptOptions) -> float:
+    if opts.verbalizer_model is None:
+        return SYNTH_SECONDS
+    return SYNTH_SECONDS + opts.verbalize * VERBALIZE_SECONDS["endpoint" if opts.verbalizer_url else "here"]
 
 
 def plan_adapt(opts: AdaptOptions) -> AdaptPlan:
@@ -192,6 +205,14 @@ def _check_general(opts: AdaptOptions) -> None:
         raise UserError(f"--general-share must be at least 0 and below 1, not {opts.general_share}.")
     if opts.general != "none" and opts.general_share > 0:
         check_source(opts.general, "train", field_name="--general")
+    if opts.verbalizer_url is not None and opts.verbalizer_model is None:
+        raise UserError("--verbalizer-url needs --verbalizer-model (the model's name at that endpoint).")
+    if opts.verbalizer_model is not None and opts.verbalizer_url is None:
+        from kosql.models.resolve import check_model
+
+        check_model(opts.verbalizer_model)
+    if opts.verbalize < 1:
+        raise UserError("--verbalize must be at least 1.")
 
 
 def _record(opts: AdaptOptions) -> dict[str, Any]:
@@ -272,6 +293,9 @@ def _data_step(plan: AdaptPlan, console: Console, summary: dict[str, Any]) -> di
                                 max_queries=opts.max_queries, progress=console.is_terminal)
         console.print(f"{s.queries} queries over {len(s.tables)} tables: {s.counts['train']} train, "
                       f"{s.counts['test']} test rows")
+    if opts.verbalizer_model is not None and "verbalized" not in json.loads(
+            (data / "summary.json").read_text(encoding="utf-8")):
+        _verbalize_step(plan, console)
     summary["data"] = json.loads((data / "summary.json").read_text(encoding="utf-8"))
     summary["train_rows"] = _training_rows(plan, console)
     test = read_jsonl(data / "test.jsonl")
@@ -287,6 +311,20 @@ def _data_step(plan: AdaptPlan, console: Console, summary: dict[str, Any]) -> di
         write_jsonl(plan.out / "sets" / f"{name}.jsonl", for_disk(rows))
     summary["eval_rows"] = {name: len(rows) for name, rows in sets.items()}
     return sets
+
+
+def _verbalize_step(plan: AdaptPlan, console: Console) -> None:
+    from kosql.pipeline.verbalize import load_verbalizer, verbalize_folder
+
+    opts = plan.options
+    model = str(opts.verbalizer_model)
+    console.print(f"rewriting up to {opts.verbalize} questions with {model} (each kept only when its SQL agrees)")
+    backend = load_verbalizer(model, opts.verbalizer_url)
+    v = verbalize_folder(opts.db, plan.out / "data", backend, model=model, limit=opts.verbalize, seed=opts.seed,
+                         progress=console.is_terminal)
+    del backend
+    console.print(f"{v.kept} of {v.queries} rewrites kept ({v.mismatched} gave another result, "
+                  f"{v.unchanged} unchanged), {v.seconds:.0f} s")
 
 
 def _training_rows(plan: AdaptPlan, console: Console) -> dict[str, Any]:

@@ -13,29 +13,7 @@ import pytest
 
 from kosql.errors import UserError
 from kosql.pipeline.adapt import AdaptOptions, plan_adapt, run_adapt
-
-SHOP = """
-CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT, joined_on TEXT);
-CREATE TABLE products (product_id INTEGER PRIMARY KEY, title TEXT NOT NULL, category TEXT, price INTEGER);
-CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(customer_id),
-                     product_id INTEGER REFERENCES products(product_id), quantity INTEGER, ordered_on TEXT);
-"""
-
-
-def make_shop(path: Path) -> Path:
-    conn = sqlite3.connect(path)
-    conn.executescript(SHOP)
-    cities = ["서울", "부산", "대구", "광주"]
-    cats = ["가전", "도서", "의류"]
-    conn.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)",
-                     [(i, f"고객{i}", cities[i % 4], f"2023-0{1 + i % 9}-1{i % 10}") for i in range(1, 41)])
-    conn.executemany("INSERT INTO products VALUES (?, ?, ?, ?)",
-                     [(i, f"상품{i}", cats[i % 3], 1000 * (i % 7 + 1)) for i in range(1, 21)])
-    conn.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
-                     [(i, 1 + i % 40, 1 + i % 20, 1 + i % 5, f"2024-0{1 + i % 9}-0{1 + i % 9}") for i in range(1, 121)])
-    conn.commit()
-    conn.close()
-    return path
+from kosql.testing.shop import SHOP, make_shop
 
 
 def fake_train(calls: list[list[str]]) -> Any:
@@ -221,3 +199,31 @@ def test_postgres_rows_are_scored_on_the_server(tmp_path: Path, monkeypatch: pyt
     on_disk = (out / "sets" / "synthetic.jsonl").read_text(encoding="utf-8") + (out / "options.json").read_text()
     assert "kosql-test-superuser" not in on_disk
     assert summary["paired"]["synthetic"]["n"] == len(rows)
+
+
+def test_the_verbalizer_step_runs_once_and_counts_in_the_time_box(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from kosql.models.fake import FakeBackend
+
+    db = make_shop(tmp_path / "shop.sqlite")
+    loads: list[str] = []
+
+    def load(model: str, url: str | None = None) -> FakeBackend:
+        loads.append(model)
+        return FakeBackend(name=model, reply=lambda p: "손님 수 좀 알려줘" if "바꾼 질문:" in p else "SELECT 1;")
+
+    monkeypatch.setattr("kosql.pipeline.verbalize.load_verbalizer", load)
+    monkeypatch.setattr("kosql.pipeline.adapt.train_sft_run", fake_train([]))
+    out = tmp_path / "run"
+    opts = _opts(str(db), out, verbalizer_model="smollm2-135m", verbalize=5)
+    assert plan_adapt(opts).guesses["data"] > plan_adapt(_opts(str(db), out)).guesses["data"]
+    summary = run_adapt(opts)
+    v = summary["data"]["verbalized"]
+    assert v["model"] == "smollm2-135m" and v["queries"] == 5 and v["kept"] + v["mismatched"] + v["unchanged"] == 5
+    run_adapt(opts)  # resumed: the rewrites are not made again
+    assert loads == ["smollm2-135m"]
+    with pytest.raises(UserError, match="verbalizer-model"):
+        plan_adapt(_opts(str(db), tmp_path / "x", verbalizer_url="http://127.0.0.1:1/v1"))
+    with pytest.raises(UserError, match="no-such-model"):
+        plan_adapt(_opts(str(db), tmp_path / "y", verbalizer_model="no-such-model"))
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
