@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from kosql.cli.options import verbalizer_options
 from kosql.models.resolve import DEFAULT_MODEL
 from kosql.pipeline.adapt import GENERAL_SHARE, GENERAL_SOURCE
 
@@ -44,14 +45,7 @@ def default_out(db: str) -> Path:
                    "the schema rather than learning your database's rows by heart: a dataset spec, or 'none'.")
 @click.option("--general-share", type=float, default=GENERAL_SHARE, show_default=True,
               help="Share of the training rows drawn from --general (0 to below 1).")
-@click.option("--verbalizer-model", default=None,
-              help="A model that rewrites generated questions as people ask them (an embedded model, or the model "
-                   "served at --verbalizer-url); a rewrite joins the training rows only when the same model's SQL "
-                   "for it returns the query's result.")
-@click.option("--verbalizer-url", default=None,
-              help="With --verbalizer-model: the OpenAI-compatible endpoint (.../v1) that serves it.")
-@click.option("--verbalize", type=click.IntRange(min=1), default=100, show_default=True,
-              help="With --verbalizer-model: training queries to rewrite (one question each).")
+@verbalizer_options
 @click.argument("overrides", nargs=-1)
 def command(db: str, names: Path | None, gold: Path | None, feedback: Path, out: Path | None, minutes: float,
             steps: int | None, model: str, test_rows: int, max_queries: int | None, seed: int,

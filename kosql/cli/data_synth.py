@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kosql.cli.options import verbalizer_options
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -36,14 +38,7 @@ if TYPE_CHECKING:
 @click.option("--max-queries", type=int, default=None,
               help="With --db: queries to keep (default: 30 a table, between 60 and 600).")
 @click.option("--timeout", default=5.0, show_default=True, help="With --db: seconds each query may run.")
-@click.option("--verbalizer-model", default=None,
-              help="With --db: a model that rewrites generated questions as people ask them (an embedded model, or "
-                   "the model served at --verbalizer-url); a rewrite is kept only when the same model's SQL for it "
-                   "returns the query's result.")
-@click.option("--verbalizer-url", default=None,
-              help="With --verbalizer-model: the OpenAI-compatible endpoint (.../v1) that serves it.")
-@click.option("--verbalize", type=click.IntRange(min=1), default=100, show_default=True,
-              help="With --verbalizer-model: training queries to rewrite (one question each).")
+@verbalizer_options
 def command(out_dir: Path, seed: int, per_domain: int | None, size: str, focus: str | None, comments: bool,
             varied: bool, db: str | None, names_file: Path | None, phrasings: int, max_queries: int | None,
             timeout: float, verbalizer_model: str | None, verbalizer_url: str | None, verbalize: int) -> int:

@@ -14,6 +14,7 @@ import click
 from kosql.models.base import Backend
 from kosql.models.registry import BACKEND_CHOICES
 from kosql.models.resolve import DEFAULT_MODEL, SERVING_MODEL
+from kosql.pipeline.verbalize import DEFAULT_LIMIT as VERBALIZE_LIMIT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,3 +163,21 @@ def backend_options(*, key_option: str = "--api-key-env", endpoint_option: str =
         return decorated  # type: ignore[no-any-return]
 
     return decorate
+
+
+def verbalizer_options(fn: F) -> F:
+    """``--verbalizer-model``, ``--verbalizer-url`` and ``--verbalize`` of the commands that synthesize rows
+    for a user's database (``kosql data synth --db``, ``kosql adapt``): see :mod:`kosql.pipeline.verbalize`."""
+    options = [
+        click.option("--verbalizer-model", default=None,
+                     help="A model that rewrites generated questions as people ask them (an embedded model, or the "
+                          "model served at --verbalizer-url); a rewrite joins the training rows only when the same "
+                          "model's SQL for it returns the query's result."),
+        click.option("--verbalizer-url", default=None,
+                     help="With --verbalizer-model: the OpenAI-compatible endpoint (.../v1) that serves it."),
+        click.option("--verbalize", type=click.IntRange(min=1), default=VERBALIZE_LIMIT, show_default=True,
+                     help="With --verbalizer-model: training queries to rewrite (one question each)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn

@@ -32,6 +32,7 @@ from kosql.models.resolve import DEFAULT_MODEL, SERVING_MODEL
 from kosql.pipeline.adapt_eval import SETS, for_disk, is_url, read_feedback, read_gold
 from kosql.pipeline.steps import EvalTarget, GenerationSettings, default_train_config, tuned_model
 from kosql.pipeline.training import train_config, train_sft_run
+from kosql.pipeline.verbalize import DEFAULT_LIMIT as VERBALIZE_LIMIT
 
 GENERAL_SOURCE = "bundled:mix"
 GENERAL_SHARE = 0.75  # 250 rows of one database + 750 general rows: see docs/results/adapt
@@ -68,7 +69,7 @@ class AdaptOptions:
         "help": "A model that rewrites generated questions as people ask them (kept when its SQL agrees)."})
     verbalizer_url: str | None = field(default=None, metadata={
         "help": "The OpenAI-compatible endpoint serving --verbalizer-model (default: run it here)."})
-    verbalize: int = field(default=100, metadata={"help": "Training queries the verbalizer rewrites."})
+    verbalize: int = field(default=VERBALIZE_LIMIT, metadata={"help": "Training queries the verbalizer rewrites."})
 
 
 # Options that decide what a run folder holds: resuming with other values would mix two runs.
