@@ -28,3 +28,13 @@ def test_digits_inside_a_table_name_are_left_as_they_are() -> None:
 def test_a_year_is_not_a_number_to_rewrite() -> None:
     for q in _rewrites("2024년에 가입한 회원 목록"):
         assert "2024년" in q, q
+
+
+def test_big_round_numbers_are_also_said_in_man_and_cheon() -> None:
+    import random
+
+    from kosql.data.synth.phrasing import _number
+
+    said = {_number(n, random.Random(seed)) for n in (95000, 130000) for seed in range(30)}
+    assert {"9만 5천", "13만", "95,000", "130,000"} <= said
+    assert {_number(87431, random.Random(seed)) for seed in range(30)} == {"87,431"}  # not round: digits

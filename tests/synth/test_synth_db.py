@@ -168,3 +168,24 @@ def test_a_postgres_url_is_recorded_without_its_password() -> None:
 
     assert _public_url("postgresql://reader:s3cret@db.example:5432/shop?sslmode=require") == \
         "postgresql://reader@db.example:5432/shop?sslmode=require"
+
+
+def test_comparisons_ask_with_round_numbers_as_people_do(tmp_path: Path) -> None:
+    import re
+
+    rng = random.Random(3)
+    conn = sqlite3.connect(tmp_path / "rent.sqlite")
+    conn.execute("CREATE TABLE cars (car_id INTEGER PRIMARY KEY, model TEXT, maker TEXT, daily_rate INTEGER)")
+    conn.executemany("INSERT INTO cars VALUES (?, ?, ?, ?)",
+                     [(i, f"모델{i}", rng.choice(["현대", "기아", "BMW"]), rng.randrange(41_000, 189_000, 100))
+                      for i in range(1, 81)])
+    conn.commit()
+    rates = {r[0] for r in conn.execute("SELECT daily_rate FROM cars")}
+    conn.close()
+    synth_from_database(str(tmp_path / "rent.sqlite"), tmp_path / "out", max_queries=120, progress=False)
+    rows = [json.loads(x) for s in ("train", "dev", "test")
+            for x in (tmp_path / "out" / f"{s}.jsonl").read_text(encoding="utf-8").splitlines()]
+    asked = [int(m.group(1)) for r in rows for m in re.finditer(r"daily_rate (?:[<>]=?) (\d+)", r["answer"])]
+    assert any(v not in rates and v % 1000 == 0 for v in asked)  # a round number, not a stored value
+    assert any(v in rates for v in asked)  # and stored values too
+    assert any(re.search(r"\d+만", r["question"]) for r in rows)  # said the Korean way: 9만

@@ -103,6 +103,10 @@ class Gen:
         idx = [c.name for c in table.columns].index(col.name)
         return [r[idx] for r in self.rows[table.name]]
 
+    def threshold(self, value: Any) -> Any:
+        """The number a comparison is asked with, given a value of the column (here: the value itself)."""
+        return value
+
     def pick(self, seq: list[Any] | tuple[Any, ...]) -> Any:
         return self.rng.choice(seq) if seq else None
 
@@ -177,7 +181,7 @@ class Gen:
         if kind == "like":
             return self._like(col, q, ref, vals)
         if kind == "cmp":
-            v = rng.choice(vals)
+            v = self.threshold(rng.choice(vals))
             op, word = rng.choice(((">=", "이상"), (">", "초과"), ("<=", "이하"), ("<", "미만"),
                                    (">", "보다 큰"), ("<", "보다 작은")))
             if word.startswith("보다"):

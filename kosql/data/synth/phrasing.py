@@ -5,7 +5,7 @@
 - the request at the end in another register: informal (보여줘, 알려 줄래?), polite (-요, 주세요),
   formal (-습니까, 주십시오) or a bare noun phrase ("서울 고객 이름 조회");
 - synonyms (가장 -> 제일, 모든 -> 전체) and a few English words users mix in (top 5, count, desc);
-- values without the quotes users rarely type (``'서울'`` -> 서울), numbers as ``10,000`` or ``1만``,
+- values without the quotes users rarely type (``'서울'`` -> 서울), numbers as ``10,000``, ``1만`` or ``9만 5천``,
   ISO dates as ``2023년 3월 5일``.
 
 Quoted values keep their exact text, so the gold SQL's literals still match the question.
@@ -107,8 +107,9 @@ def _values(q: str, rng: random.Random) -> str:
 
 
 def _number(n: int, rng: random.Random) -> str:
-    if n % 10000 == 0 and rng.random() < 0.5:
-        return f"{n // 10000}만"
+    if n >= 10000 and n % 1000 == 0 and rng.random() < 0.6:
+        man, rest = divmod(n, 10000)
+        return f"{man}만" + (f" {rest // 1000}천" if rest else "")
     if n % 1000 == 0 and n < 10000 and rng.random() < 0.4:
         return f"{n // 1000}천"
     return f"{n:,}"

@@ -48,6 +48,15 @@ class AnyGen(Gen):
     def C(self, col: Column) -> str:
         return self._say(col.name, col.ko)
 
+    def threshold(self, value: Any) -> Any:
+        """People compare with round numbers ("하루 요금이 10만 원 넘는"): half the time a value of three or
+        more digits becomes the round number of one or two significant digits nearest to it."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) < 100 \
+                or self.rng.random() < 0.5:
+            return value
+        step = 10 ** (len(str(int(abs(value)))) - self.rng.choice((1, 2)))
+        return int(round(value / step) * step)
+
 
 def _hint(g: Gen, table: Table, col: Column) -> ColumnHint:
     hints: dict[tuple[str, str], ColumnHint] = getattr(g, "hints", {})
