@@ -183,7 +183,7 @@ def plan_adapt(opts: AdaptOptions) -> AdaptPlan:
         raise UserError("--steps must be at least 1.")
     if opts.minutes <= 0:
         raise UserError("--minutes must be more than 0.")
-    _check_general(opts)
+    _check_data_options(opts)
     config = default_train_config(opts.model, "lora")
     base = [f"model.name={opts.model}", "model.method=lora", f"data.train={opts.out / TRAIN_ROWS}", "eval.dev_rows=0"]
     settings = train_config(config, [*base, *opts.train_overrides])  # a bad override fails here
@@ -199,7 +199,8 @@ def plan_adapt(opts: AdaptOptions) -> AdaptPlan:
                      backend=opts.backend or default_backend(opts.model))
 
 
-def _check_general(opts: AdaptOptions) -> None:
+def _check_data_options(opts: AdaptOptions) -> None:
+    """The --general and --verbalizer-* options, refused in one sentence before anything is written."""
     from kosql.data.resolve import check_source
 
     if not 0 <= opts.general_share < 1:
