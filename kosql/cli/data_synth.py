@@ -90,17 +90,11 @@ def _bundled(console: Console, out_dir: Path, seed: int, per_domain: int | None,
 def _from_database(console: Console, db: str, out_dir: Path, names_file: Path | None, phrasings: int, seed: int,
                    max_queries: int | None, timeout: float, verbalizer: tuple[str | None, str | None, int]) -> int:
     from kosql.pipeline.synth_db import read_names, synth_from_database
+    from kosql.pipeline.verbalize import check_verbalizer, load_verbalizer
 
     model, url, limit = verbalizer
-    if url is not None and model is None:
-        from kosql.errors import UserError
-
-        raise UserError("--verbalizer-url needs --verbalizer-model (the model's name at that endpoint).")
-    backend = None
-    if model is not None:
-        from kosql.pipeline.verbalize import load_verbalizer
-
-        backend = load_verbalizer(model, url)  # an unknown model is refused before any work
+    check_verbalizer(model, url)  # before any work
+    backend = load_verbalizer(model, url) if model is not None else None
     names = read_names(names_file) if names_file is not None else None
     s = synth_from_database(db, out_dir, names=names, phrasings=phrasings, seed=seed, max_queries=max_queries,
                             timeout=timeout, progress=console.is_terminal)
@@ -108,7 +102,7 @@ def _from_database(console: Console, db: str, out_dir: Path, names_file: Path | 
     console.print(f"{s.queries} queries over {len(s.tables)} tables -> {out_dir}: "
                   f"{s.counts['train']} train, {s.counts['dev']} dev, {s.counts['test']} test rows "
                   f"(test holds out: {held}), {s.seconds:.1f} s.")
-    if backend is not None and model is not None:
+    if model is not None and backend is not None:
         from kosql.pipeline.verbalize import verbalize_folder
 
         v = verbalize_folder(db, out_dir, backend, model=model, limit=limit, seed=seed, timeout=timeout,

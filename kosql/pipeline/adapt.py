@@ -207,12 +207,9 @@ def _check_data_options(opts: AdaptOptions) -> None:
         raise UserError(f"--general-share must be at least 0 and below 1, not {opts.general_share}.")
     if opts.general != "none" and opts.general_share > 0:
         check_source(opts.general, "train", field_name="--general")
-    if opts.verbalizer_url is not None and opts.verbalizer_model is None:
-        raise UserError("--verbalizer-url needs --verbalizer-model (the model's name at that endpoint).")
-    if opts.verbalizer_model is not None and opts.verbalizer_url is None:
-        from kosql.models.resolve import check_model
+    from kosql.pipeline.verbalize import check_verbalizer
 
-        check_model(opts.verbalizer_model)
+    check_verbalizer(opts.verbalizer_model, opts.verbalizer_url)
     if opts.verbalize < 1:
         raise UserError("--verbalize must be at least 1.")
 
@@ -295,10 +292,9 @@ def _data_step(plan: AdaptPlan, console: Console, summary: dict[str, Any]) -> di
                                 max_queries=opts.max_queries, progress=console.is_terminal)
         console.print(f"{s.queries} queries over {len(s.tables)} tables: {s.counts['train']} train, "
                       f"{s.counts['test']} test rows")
-    if opts.verbalizer_model is not None and "verbalized" not in json.loads(
-            (data / "summary.json").read_text(encoding="utf-8")):
-        _verbalize_step(plan, console)
     summary["data"] = json.loads((data / "summary.json").read_text(encoding="utf-8"))
+    if opts.verbalizer_model is not None and "verbalized" not in summary["data"]:
+        summary["data"] = _verbalize_step(plan, console)
     summary["train_rows"] = _training_rows(plan, console)
     test = read_jsonl(data / "test.jsonl")
     for r in test:
@@ -315,7 +311,8 @@ def _data_step(plan: AdaptPlan, console: Console, summary: dict[str, Any]) -> di
     return sets
 
 
-def _verbalize_step(plan: AdaptPlan, console: Console) -> None:
+def _verbalize_step(plan: AdaptPlan, console: Console) -> dict[str, Any]:
+    """Add the verbalizer's kept rewrites to ``data/train.jsonl``; returns the updated data summary."""
     from kosql.pipeline.verbalize import load_verbalizer, verbalize_folder
 
     opts = plan.options
@@ -327,6 +324,7 @@ def _verbalize_step(plan: AdaptPlan, console: Console) -> None:
     del backend
     console.print(f"{v.kept} of {v.queries} rewrites kept ({v.mismatched} gave another result, "
                   f"{v.unchanged} unchanged), {v.seconds:.0f} s")
+    return dict(json.loads((plan.out / "data" / "summary.json").read_text(encoding="utf-8")))
 
 
 def _training_rows(plan: AdaptPlan, console: Console) -> dict[str, Any]:

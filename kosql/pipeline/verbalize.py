@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from kosql.data.rows import Example, read_jsonl, write_jsonl
-from kosql.models.base import Backend, GenerationParams, backend_tokenizer
+from kosql.errors import UserError
+from kosql.models.base import Backend, GenerationParams, backend_tokenizer, check_generated
 
 DEFAULT_LIMIT = 100
 CHUNK = 8  # prompts a generate call: the progress bar moves between calls
@@ -44,6 +45,17 @@ class VerbalizeStats:
     unchanged: int = 0  # empty rewrites or the generated question again
     mismatched: int = 0  # the rewrite's SQL failed or returned another result
     seconds: float = 0.0
+
+
+def check_verbalizer(model: str | None, url: str | None) -> None:
+    """The UserError a ``--verbalizer-model`` / ``--verbalizer-url`` pair gets before any work: a URL
+    without a model's name, or an embedded model kosql does not have."""
+    if url is not None and model is None:
+        raise UserError("--verbalizer-url needs --verbalizer-model (the model's name at that endpoint).")
+    if model is not None and url is None:
+        from kosql.models.resolve import check_model
+
+        check_model(model)
 
 
 def load_verbalizer(model: str, url: str | None = None) -> Backend:
@@ -82,8 +94,8 @@ def clean_rewrite(text: str) -> str:
 def _generate(backend: Backend, prompts: Sequence[str], params: GenerationParams, bar: Any) -> list[str]:
     texts: list[str] = []
     for i in range(0, len(prompts), CHUNK):
-        gens = backend.generate(prompts[i:i + CHUNK], params)
-        texts += ["" if g.error is not None else g.text for g in gens]
+        gens = check_generated(backend.generate(prompts[i:i + CHUNK], params))  # a failed call is said
+        texts += [g.text for g in gens]
         bar.advance(len(gens))
     return texts
 
@@ -138,11 +150,12 @@ def verbalize_folder(db: str, out_dir: Path, backend: Backend, *, model: str, li
     """Add the kept rewrites of ``out_dir/train.jsonl`` (written by ``synth_from_database`` for ``db``) to
     that file and record the counts in its ``summary.json``."""
     from kosql.pipeline.synth_db import _executor, _open, _translator
+    from kosql.progress import ProgressBar
 
     train = read_jsonl(out_dir / "train.jsonl")
     connector, _ = _open(db)
     try:
-        execute = _executor(connector, _translator(connector.dialect), timeout, _NoBar())
+        execute = _executor(connector, _translator(connector.dialect), timeout, ProgressBar("", 0, enabled=False))
         kept, stats = verbalize_rows(train, backend, execute, model=model, limit=limit, seed=seed, progress=progress)
     finally:
         connector.close()
@@ -153,8 +166,3 @@ def verbalize_folder(db: str, out_dir: Path, backend: Backend, *, model: str, li
     summary["counts"]["train"] = len(train) + len(kept)
     summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return stats
-
-
-class _NoBar:
-    def advance(self, n: int = 1) -> None:
-        pass
